@@ -1,0 +1,60 @@
+"""resp3: a fast, correct RESP3/RESP2 Redis driver with a compiled core."""
+
+from ._reader import IMPLEMENTATION, Reader, encode_command, pack_commands
+from .errors import (
+    AskError,
+    AuthenticationError,
+    BusyLoadingError,
+    ClusterDownError,
+    ConnectionError,
+    CrossSlotError,
+    DataError,
+    ExecAbortError,
+    InvalidResponse,
+    MasterDownError,
+    MovedError,
+    NoPermissionError,
+    NoScriptError,
+    OutOfMemoryError,
+    ProtocolError,
+    ReadOnlyError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    TryAgainError,
+    WatchError,
+)
+from .types import INCOMPLETE, Push
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "IMPLEMENTATION",
+    "INCOMPLETE",
+    "AskError",
+    "AuthenticationError",
+    "BusyLoadingError",
+    "ClusterDownError",
+    "ConnectionError",
+    "CrossSlotError",
+    "DataError",
+    "ExecAbortError",
+    "InvalidResponse",
+    "MasterDownError",
+    "MovedError",
+    "NoPermissionError",
+    "NoScriptError",
+    "OutOfMemoryError",
+    "ProtocolError",
+    "Push",
+    "ReadOnlyError",
+    "RedisError",
+    "ResponseError",
+    "TimeoutError",
+    "TryAgainError",
+    "WatchError",
+    "Reader",
+    "encode_command",
+    "pack_commands",
+    "__version__",
+]
