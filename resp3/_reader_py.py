@@ -205,7 +205,12 @@ class Reader:
         body = line[1:] if line[:1] == b"-" else line
         if not body.isdigit():
             raise self._fail(f"invalid number {line[:32]!r} for type {_type_name(type_byte)}", at)
-        n = int(line)
+        digits = body.lstrip(b"0")  # int() refuses over 4300 digits, even leading zeros
+        if len(digits) > 19:
+            raise self._fail(f"number {line[:32]!r} out of 64-bit range", at)
+        n = int(digits or b"0")
+        if body is not line:
+            n = -n
         if not -(2**63) <= n < 2**63:
             raise self._fail(f"number {line[:32]!r} out of 64-bit range", at)
         return n
@@ -335,7 +340,14 @@ class Reader:
             elif type_byte == 40:  # ( big number
                 if _BIGNUM.fullmatch(line) is None:
                     raise self._fail(f"invalid big number {line[:32]!r}", pos)
-                value = int(line)
+                try:
+                    value = int(line)
+                except ValueError:  # longer than sys.get_int_max_str_digits() allows
+                    raise self._fail(
+                        f"big number of {len(line.lstrip(b'+-'))} digits exceeds the "
+                        "interpreter's limit (sys.set_int_max_str_digits)",
+                        pos,
+                    ) from None
             else:  # . end of a streamed aggregate
                 if line:
                     raise self._fail(f"end marker with payload {line[:32]!r}", pos)
@@ -415,6 +427,11 @@ def _append_command(out: bytearray, args: Sequence[Any], encoding: str, errors: 
             ) from None
         except UnicodeEncodeError as exc:
             raise DataError(f"{where}argument {index}: cannot encode str as {encoding}: {exc}") from None
+        except ValueError:  # an int longer than sys.get_int_max_str_digits() allows
+            raise DataError(
+                f"{where}argument {index}: int exceeds the interpreter's digit limit "
+                "(sys.set_int_max_str_digits)"
+            ) from None
         out += b"$%d\r\n" % len(data)
         out += data
         out += b"\r\n"
