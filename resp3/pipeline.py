@@ -1,0 +1,214 @@
+"""Pipelines and MULTI/EXEC transactions for the sync client.
+
+Commands are buffered; ``execute()`` encodes them into one buffer, sends it with one
+``sendall`` and reads every reply in one pass. Error replies stay in place as values:
+with ``raise_on_error=True`` (the default) the first one is raised after all replies
+were read, annotated with its position, so the connection stays in sync.
+
+``transaction=True`` wraps the batch in MULTI/EXEC. A command rejected while queueing
+makes EXEC fail with EXECABORT; the rejected positions report their own error and the
+others report the ExecAbortError. A WATCHed key changed: ``WatchError``.
+
+After ``watch()`` the pipeline runs commands immediately on its own connection (to read
+the watched values) until ``multi()``, exactly like redis-py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._reader import pack_commands
+from .commands import CoreCommands
+from .commands._base import RETRY_SAFE, Command, PipelineExecutor
+from .errors import ConnectionError, ExecAbortError, RedisError, ResponseError, TimeoutError, WatchError
+
+if TYPE_CHECKING:
+    from .client import Redis
+    from .connection import Connection
+    from .script import Script
+
+__all__ = ["Pipeline"]
+
+_MULTI = Command((b"MULTI",))
+_EXEC = Command((b"EXEC",))
+
+
+def _annotate(error: ResponseError, index: int, cmd: Command[Any]) -> ResponseError:
+    args = " ".join(repr(a) for a in cmd.args[:3])
+    error.args = (f"Command # {index + 1} ({args}) of pipeline caused error: {error}", *error.args[1:])
+    return error
+
+
+class Pipeline(CoreCommands, PipelineExecutor):
+    """Buffered commands for one round trip. Use as a context manager, or ``reset()``."""
+
+    def __init__(self, client: Redis, transaction: bool = True) -> None:
+        self.client = client
+        self.transaction = transaction
+        self.command_stack: list[Command[Any]] = []
+        self.scripts: set[Script] = set()
+        self.watching = False
+        self.explicit_transaction = False
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reset()
+
+    def __len__(self) -> int:
+        return len(self.command_stack)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _execute(self, cmd: Command[Any]) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(cmd)
+        self.command_stack.append(cmd)
+        return self
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._execute(Command(args))
+
+    # -- WATCH / MULTI -------------------------------------------------------------------
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.client.connection_pool.get_connection()
+        return self._conn
+
+    def _immediate(self, cmd: Command[Any]) -> Any:
+        conn = self._connection()
+        try:
+            conn.send(pack_commands([cmd.args]))
+            reply = conn.read_reply()
+        except (ConnectionError, TimeoutError):
+            self.reset()
+            raise WatchError("connection lost while watching; the watch is void") from None
+        if isinstance(reply, ResponseError):
+            raise reply
+        decode = cmd.decode if conn.protocol == 3 else (cmd.decode2 or cmd.decode)
+        return decode(reply) if decode is not None else reply
+
+    def watch(self, *names: Any) -> Any:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue WATCH after MULTI")
+        self.watching = True
+        return self._immediate(Command((b"WATCH", *names)))
+
+    def unwatch(self) -> Any:
+        if not self.watching:
+            return True
+        result = self._immediate(Command((b"UNWATCH",)))
+        self.watching = False
+        return result
+
+    def multi(self) -> None:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue nested calls to MULTI")
+        if self.command_stack:
+            raise RedisError("commands without an initial WATCH have already been issued")
+        self.explicit_transaction = True
+
+    def reset(self) -> None:
+        self.command_stack = []
+        self.scripts = set()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    conn.send(pack_commands([(b"UNWATCH",)]))
+                    conn.read_reply()
+                except RedisError:
+                    conn.disconnect()
+            self.client.connection_pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+
+    # -- execute -------------------------------------------------------------------------
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """Send every buffered command at once and return their results in order."""
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        try:
+            if self.scripts:
+                self._load_scripts()
+            if self.transaction or self.explicit_transaction:
+                return self._execute_transaction(stack, raise_on_error)
+            return self._execute_pipeline(stack, raise_on_error)
+        finally:
+            self.reset()
+
+    def _load_scripts(self) -> None:
+        shas = [s.sha for s in self.scripts]
+        exists = self.client.execute_command(b"SCRIPT", b"EXISTS", *shas)
+        for script, present in zip(list(self.scripts), exists):
+            if not present:
+                script.sha = self.client.script_load(script.script)
+
+    def _send(self, data: bytes, count: int, retry_safe: bool) -> tuple[int, list[Any]]:
+        """Write ``data`` and read ``count`` replies; retry only under the safe policy."""
+        conn = self._connection()
+        try:
+            conn.send(data)
+            return conn.protocol, [conn.read_reply() for _ in range(count)]
+        except (ConnectionError, TimeoutError) as exc:
+            self.client.connection_pool.release(conn)
+            self._conn = None
+            if self.watching or not self.client._may_resend(RETRY_SAFE if retry_safe else 0, exc):
+                raise
+
+            def again(fresh: Connection) -> tuple[int, list[Any]]:
+                fresh.send(data)
+                return fresh.protocol, [fresh.read_reply() for _ in range(count)]
+
+            return self.client._with_retry(again, exc)
+
+    def _decode_all(self, stack: list[Command[Any]], replies: list[Any], protocol: int, raise_on_error: bool) -> list[Any]:
+        out: list[Any] = []
+        first_error: ResponseError | None = None
+        for index, (cmd, reply) in enumerate(zip(stack, replies)):
+            if isinstance(reply, ResponseError):
+                _annotate(reply, index, cmd)
+                first_error = first_error or reply
+                out.append(reply)
+                continue
+            decode = cmd.decode if protocol == 3 else (cmd.decode2 or cmd.decode)
+            out.append(decode(reply) if decode is not None else reply)
+        if first_error is not None and raise_on_error:
+            raise first_error
+        return out
+
+    def _execute_pipeline(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
+        data = pack_commands([cmd.args for cmd in stack])
+        safe = all(cmd.flags & RETRY_SAFE for cmd in stack)
+        protocol, replies = self._send(data, len(stack), safe)
+        return self._decode_all(stack, replies, protocol, raise_on_error)
+
+    def _execute_transaction(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
+        data = pack_commands([_MULTI.args, *(cmd.args for cmd in stack), _EXEC.args])
+        protocol, replies = self._send(data, len(stack) + 2, False)
+        multi_reply, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
+        if isinstance(multi_reply, ResponseError):
+            raise multi_reply
+        queue_errors = {
+            i: _annotate(reply, i, stack[i])
+            for i, reply in enumerate(queued)
+            if isinstance(reply, ResponseError)
+        }
+        if isinstance(exec_reply, ResponseError):
+            if queue_errors and raise_on_error:
+                raise next(iter(queue_errors.values()))
+            if raise_on_error:
+                raise exec_reply
+            abort = exec_reply if isinstance(exec_reply, ExecAbortError) else ExecAbortError(str(exec_reply))
+            return [queue_errors.get(i, abort) for i in range(len(stack))]
+        if exec_reply is None:
+            raise WatchError("watched variable changed; transaction discarded")
+        if len(exec_reply) != len(stack):
+            raise ResponseError("wrong number of replies in EXEC result")
+        return self._decode_all(stack, list(exec_reply), protocol, raise_on_error)
