@@ -409,6 +409,8 @@ def _encode_arg(arg: Any, encoding: str, errors: str) -> bytes | bytearray | mem
     if isinstance(arg, bytearray):
         return arg
     if isinstance(arg, memoryview):
+        if not arg.c_contiguous:  # a strided view (mv[::2]): send its logical bytes
+            return arg.tobytes()
         return arg if arg.format == "B" and arg.ndim == 1 else arg.cast("B")
     raise TypeError
 
@@ -427,11 +429,9 @@ def _append_command(out: bytearray, args: Sequence[Any], encoding: str, errors: 
             ) from None
         except UnicodeEncodeError as exc:
             raise DataError(f"{where}argument {index}: cannot encode str as {encoding}: {exc}") from None
-        except ValueError:  # an int longer than sys.get_int_max_str_digits() allows
-            raise DataError(
-                f"{where}argument {index}: int exceeds the interpreter's digit limit "
-                "(sys.set_int_max_str_digits)"
-            ) from None
+        except ValueError as exc:  # int past sys.get_int_max_str_digits(), released memoryview
+            what = type(arg).__name__
+            raise DataError(f"{where}argument {index}: cannot encode {what}: {exc}") from None
         out += b"$%d\r\n" % len(data)
         out += data
         out += b"\r\n"

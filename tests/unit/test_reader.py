@@ -90,8 +90,14 @@ SCALARS = [
     (b",-inf\r\n", -math.inf),
     (b",+inf\r\n", math.inf),
     (b",nan\r\n", math.nan),
-    (b"(3492890328409238509324850943850943825024385\r\n", 3492890328409238509324850943850943825024385),
-    (b"(-3492890328409238509324850943850943825024385\r\n", -3492890328409238509324850943850943825024385),
+    (
+        b"(3492890328409238509324850943850943825024385\r\n",
+        3492890328409238509324850943850943825024385,
+    ),
+    (
+        b"(-3492890328409238509324850943850943825024385\r\n",
+        -3492890328409238509324850943850943825024385,
+    ),
     (b"(+7\r\n", 7),
     (b"=15\r\ntxt:Some string\r\n", b"Some string"),
     (b"=4\r\nmkd:\r\n", b""),
@@ -189,7 +195,11 @@ def test_error_reply_is_returned_with_class_from_code_table(
 @pytest.mark.parametrize(
     ("wire", "message", "code"),
     [
-        (b"-WRONGTYPE Operation against a key\r\n", "WRONGTYPE Operation against a key", "WRONGTYPE"),
+        (
+            b"-WRONGTYPE Operation against a key\r\n",
+            "WRONGTYPE Operation against a key",
+            "WRONGTYPE",
+        ),
         (b"-ERR\r\n", "", "ERR"),
         (b"-\r\n", "", ""),
         (b"-ERR bad \xff byte\r\n", "bad \ufffd byte", "ERR"),
@@ -344,7 +354,9 @@ def test_incomplete_then_complete(reader_module: ModuleType) -> None:
     assert reader.buffered() == 0
 
 
-def test_gets_all_returns_every_complete_reply_and_keeps_the_rest(reader_module: ModuleType) -> None:
+def test_gets_all_returns_every_complete_reply_and_keeps_the_rest(
+    reader_module: ModuleType,
+) -> None:
     reader = reader_module.Reader()
     reader.feed(b"+a\r\n:1\r\n*1\r\n_\r\n$3\r\nxy")
     assert reader.gets_all() == [b"a", 1, [None]]

@@ -40,7 +40,10 @@ BAD_INPUT = [
     (b"!-1\r\n", "negative length -1 for type '!' at offset 0"),
     (b"$?\r\n;-1\r\n", "negative length -1 for type ';' at offset 4"),
     (b":9223372036854775808\r\n", "number b'9223372036854775808' out of 64-bit range at offset 0"),
-    (b"*-9223372036854775809\r\n", "number b'-9223372036854775809' out of 64-bit range at offset 0"),
+    (
+        b"*-9223372036854775809\r\n",
+        "number b'-9223372036854775809' out of 64-bit range at offset 0",
+    ),
     (b"$3\r\nabcde\r\n", "missing CRLF after 3-byte payload of type '$' at offset 7"),
     (b"*1\r\n=5\r\ntxt:ab\r\n", "missing CRLF after 5-byte payload of type '=' at offset 13"),
     (b"!1\r\nEx\r\n", "missing CRLF after 1-byte payload of type '!' at offset 5"),
@@ -55,7 +58,10 @@ BAD_INPUT = [
     (b";0\r\n", "';' chunk outside a streamed string at offset 0"),
     (b"*1\r\n;3\r\nabc\r\n", "';' chunk outside a streamed string at offset 4"),
     (b"$?\r\n+a\r\n", "expected ';' chunk in streamed string, got type '+' at offset 4"),
-    (b"$?\r\n;1\r\na\r\n$?\r\n", "expected ';' chunk in streamed string, got type '$' at offset 11"),
+    (
+        b"$?\r\n;1\r\na\r\n$?\r\n",
+        "expected ';' chunk in streamed string, got type '$' at offset 11",
+    ),
     (b"$?\r\n.\r\n", "expected ';' chunk in streamed string, got type '.' at offset 4"),
     (b"#x\r\n", "invalid boolean b'x' at offset 0"),
     (b"#\r\n", "invalid boolean b'' at offset 0"),
@@ -96,10 +102,22 @@ def test_bad_input_is_a_protocol_error_naming_what_and_where(
     ("wire", "message"),
     [
         (b"+\xff\r\n", "cannot decode string as utf-8 (invalid start byte) at offset 0"),
-        (b"*1\r\n$2\r\n\xc3(\r\n", "cannot decode string as utf-8 (invalid continuation byte) at offset 4"),
-        (b"=6\r\ntxt:\xe2\x82\r\n", "cannot decode string as utf-8 (unexpected end of data) at offset 0"),
-        (b"$?\r\n;1\r\n\xc3\r\n;0\r\n", "cannot decode string as utf-8 (unexpected end of data) at offset 11"),
-        (b"%1\r\n+\xff\r\n:1\r\n", "cannot decode string as utf-8 (invalid start byte) at offset 4"),
+        (
+            b"*1\r\n$2\r\n\xc3(\r\n",
+            "cannot decode string as utf-8 (invalid continuation byte) at offset 4",
+        ),
+        (
+            b"=6\r\ntxt:\xe2\x82\r\n",
+            "cannot decode string as utf-8 (unexpected end of data) at offset 0",
+        ),
+        (
+            b"$?\r\n;1\r\n\xc3\r\n;0\r\n",
+            "cannot decode string as utf-8 (unexpected end of data) at offset 11",
+        ),
+        (
+            b"%1\r\n+\xff\r\n:1\r\n",
+            "cannot decode string as utf-8 (invalid start byte) at offset 4",
+        ),
     ],
 )
 def test_undecodable_string_with_encoding_set(
@@ -161,7 +179,9 @@ def test_default_max_bulk_len_is_512_mib(reader_module: ModuleType) -> None:
     assert reader.gets() is INCOMPLETE
     reader = reader_module.Reader()
     reader.feed(b"$536870913\r\n")
-    with pytest.raises(ProtocolError, match=r"^bulk length 536870913 exceeds max_bulk_len=536870912"):
+    with pytest.raises(
+        ProtocolError, match=r"^bulk length 536870913 exceeds max_bulk_len=536870912"
+    ):
         reader.gets()
 
 
@@ -258,7 +278,8 @@ def test_depth_is_bounded_by_max_depth_not_the_recursion_limit(reader_module: Mo
     reader.feed(b":1\r\n")
     value = reader.gets()
     assert depth_of(value) == 20000
-    while isinstance(value, list) and value:  # unlink level by level: freeing a 20000-deep list recursively is not the test
+    # Unlink level by level: freeing a 20000-deep list recursively is not what is tested.
+    while isinstance(value, list) and value:
         value = value.pop()
 
 
@@ -267,7 +288,9 @@ def test_int_too_long_for_int_conversion(reader_module: ModuleType) -> None:
     reader.feed(b":" + b"0" * 5000 + b"7\r\n")
     assert reader.gets() == 7
     reader.feed(b":" + b"1" * 5000 + b"\r\n")
-    with pytest.raises(ProtocolError, match=r"^number b'1111.*' out of 64-bit range at offset 5004$"):
+    with pytest.raises(
+        ProtocolError, match=r"^number b'1111.*' out of 64-bit range at offset 5004$"
+    ):
         reader.gets()
 
 
