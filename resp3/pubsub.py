@@ -146,6 +146,7 @@ class PubSub:
         new.update({self._key(k): v for k, v in kwargs.items()})
         if not new:
             raise RedisError(f"{command.decode()} needs at least one channel")
+        self._connect()  # a (re)connect renews the existing subscriptions first
         table.update(new)
         self._send(command, *new)
 

@@ -158,13 +158,18 @@ class RedisServer:
         return False
 
     def ping(self) -> bool:
-        """True if the server answers PING on its TCP port right now."""
+        """True if the server answers PING on its TCP port right now.
+
+        ``-NOAUTH`` counts as an answer (a ``--requirepass`` server is up); ``-LOADING``
+        does not.
+        """
         try:
             with socket.create_connection((self.host, self.port), timeout=1.0) as sock:
                 sock.sendall(b"*1\r\n$4\r\nPING\r\n")
-                return sock.recv(64).startswith(b"+PONG")
+                answer = sock.recv(64)
         except OSError:
             return False
+        return answer.startswith((b"+PONG", b"-NOAUTH"))
 
     def _tail_log(self) -> str:
         try:
