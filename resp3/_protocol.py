@@ -15,15 +15,25 @@ from __future__ import annotations
 from typing import Any
 
 from ._reader import pack_commands
+from .commands._base import Command
 from .config import ConnectionConfig
 from .errors import (
     AuthenticationError,
     AuthenticationResponseError,
     ConnectionError,
+    ExecAbortError,
     ResponseError,
+    WatchError,
 )
 
-__all__ = ["Handshake", "raise_for_reply"]
+__all__ = [
+    "Handshake",
+    "decode_pipeline",
+    "decode_reply",
+    "decode_transaction",
+    "raise_for_reply",
+    "transaction_bytes",
+]
 
 
 def raise_for_reply(reply: Any) -> Any:
@@ -41,12 +51,12 @@ def _is_unknown_hello(error: ResponseError) -> bool:
 class Handshake:
     """Connect-time exchange. Usage::
 
-        hs = Handshake(config)
-        data = hs.start()
-        while data is not None:
-            send(data)
-            data = hs.receive([read_reply() for _ in range(hs.expected)])
-        hs.protocol, hs.server_info
+    hs = Handshake(config)
+    data = hs.start()
+    while data is not None:
+        send(data)
+        data = hs.receive([read_reply() for _ in range(hs.expected)])
+    hs.protocol, hs.server_info
     """
 
     def __init__(self, config: ConnectionConfig) -> None:
@@ -124,3 +134,78 @@ class Handshake:
                 if "invalid password" in str(reply).lower() or "auth" in reply.code.lower():
                     raise AuthenticationError(str(reply))
                 raise reply
+
+
+def decode_reply(cmd: Command[Any], reply: Any, protocol: int) -> Any:
+    """Raise an error reply, else apply the command's decoder for this protocol."""
+    if isinstance(reply, ResponseError):
+        raise reply
+    decode = cmd.decode if protocol == 3 else (cmd.decode2 or cmd.decode)
+    return decode(reply) if decode is not None else reply
+
+
+def annotate(error: ResponseError, index: int, cmd: Command[Any]) -> ResponseError:
+    """Prefix an error from a batch with the position and start of its command."""
+    args = " ".join(repr(a) for a in cmd.args[:3])
+    error.args = (
+        f"Command # {index + 1} ({args}) of pipeline caused error: {error}",
+        *error.args[1:],
+    )
+    return error
+
+
+def decode_pipeline(
+    stack: list[Command[Any]], replies: list[Any], protocol: int, raise_on_error: bool
+) -> list[Any]:
+    """Decode a batch in place; errors stay values, the first is raised if asked."""
+    out: list[Any] = []
+    first_error: ResponseError | None = None
+    for index, (cmd, reply) in enumerate(zip(stack, replies, strict=True)):
+        if isinstance(reply, ResponseError):
+            annotate(reply, index, cmd)
+            first_error = first_error or reply
+            out.append(reply)
+            continue
+        decode = cmd.decode if protocol == 3 else (cmd.decode2 or cmd.decode)
+        out.append(decode(reply) if decode is not None else reply)
+    if first_error is not None and raise_on_error:
+        raise first_error
+    return out
+
+
+def transaction_bytes(stack: list[Command[Any]]) -> bytes:
+    return pack_commands([(b"MULTI",), *(cmd.args for cmd in stack), (b"EXEC",)])
+
+
+def decode_transaction(
+    stack: list[Command[Any]], replies: list[Any], protocol: int, raise_on_error: bool
+) -> list[Any]:
+    """Replies of MULTI, each QUEUED, and EXEC -> the results, per position.
+
+    A command rejected while queueing makes EXEC fail with EXECABORT: with
+    ``raise_on_error`` the first rejection is raised (annotated with its position);
+    otherwise rejected positions hold their own error and the others the
+    ExecAbortError. EXEC answering null means a WATCHed key changed: ``WatchError``.
+    """
+    multi_reply, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
+    if isinstance(multi_reply, ResponseError):
+        raise multi_reply
+    queue_errors = {
+        i: annotate(reply, i, stack[i])
+        for i, reply in enumerate(queued)
+        if isinstance(reply, ResponseError)
+    }
+    if isinstance(exec_reply, ResponseError):
+        if raise_on_error:
+            raise next(iter(queue_errors.values())) if queue_errors else exec_reply
+        abort = (
+            exec_reply
+            if isinstance(exec_reply, ExecAbortError)
+            else ExecAbortError(str(exec_reply))
+        )
+        return [queue_errors.get(i, abort) for i in range(len(stack))]
+    if exec_reply is None:
+        raise WatchError("watched variable changed; transaction discarded")
+    if len(exec_reply) != len(stack):
+        raise ResponseError(f"EXEC returned {len(exec_reply)} results for {len(stack)} commands")
+    return decode_pipeline(stack, list(exec_reply), protocol, raise_on_error)

@@ -16,10 +16,7 @@ NO_EXTENSIONS = (
     or platform.python_implementation() != "CPython"
 )
 
-if TYPE_CHECKING:
-    from ._reader_py import Reader, encode_command, pack_commands
-    IMPLEMENTATION = "python"
-elif NO_EXTENSIONS:
+if TYPE_CHECKING or NO_EXTENSIONS:
     from ._reader_py import Reader, encode_command, pack_commands
 
     IMPLEMENTATION = "python"

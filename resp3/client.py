@@ -237,14 +237,18 @@ class Redis(CoreCommands, Executor):
     def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> PubSub:
         from .pubsub import PubSub
 
-        return PubSub(self.connection_pool, ignore_subscribe_messages=ignore_subscribe_messages, **kwargs)
+        return PubSub(
+            self.connection_pool, ignore_subscribe_messages=ignore_subscribe_messages, **kwargs
+        )
 
     def scan_iter(
         self, match: Any = None, count: int | None = None, _type: str | None = None, **kwargs: Any
     ) -> Iterator[Any]:
         return scan_iter(self, match=match, count=count, _type=_type, **kwargs)
 
-    def hscan_iter(self, name: Any, match: Any = None, count: int | None = None, **kwargs: Any) -> Iterator[Any]:
+    def hscan_iter(
+        self, name: Any, match: Any = None, count: int | None = None, **kwargs: Any
+    ) -> Iterator[Any]:
         return hscan_iter(self, name, match=match, count=count, **kwargs)
 
     def sscan_iter(self, name: Any, match: Any = None, count: int | None = None) -> Iterator[Any]:

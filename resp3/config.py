@@ -64,7 +64,9 @@ class ConnectionConfig:
                 raise ValueError(f"{name} must be > 0 or None, got {value!r}")
         codecs.lookup(self.encoding)
         if self.ssl_cert_reqs not in ("required", "optional", "none"):
-            raise ValueError(f"ssl_cert_reqs must be required/optional/none, got {self.ssl_cert_reqs!r}")
+            raise ValueError(
+                f"ssl_cert_reqs must be required/optional/none, got {self.ssl_cert_reqs!r}"
+            )
 
     @property
     def reader_encoding(self) -> str | None:

@@ -11,6 +11,7 @@ connection is closed at once: a later caller can never read an earlier caller's 
 
 from __future__ import annotations
 
+import builtins
 import os
 import select
 import socket
@@ -61,12 +62,14 @@ class Connection:
         cfg = self.config
         try:
             sock = self._open_socket()
-        except socket.timeout as exc:
+        except builtins.TimeoutError as exc:
             raise TimeoutError(f"timed out connecting to {cfg.address}") from exc
         except OSError as exc:
             raise ConnectionError(f"error connecting to {cfg.address}: {exc}") from exc
         self._sock = sock
-        self._reader = Reader(protocol=cfg.protocol, encoding=cfg.reader_encoding, errors=cfg.encoding_errors)
+        self._reader = Reader(
+            protocol=cfg.protocol, encoding=cfg.reader_encoding, errors=cfg.encoding_errors
+        )
         try:
             self._handshake()
         except BaseException:
@@ -158,7 +161,7 @@ class Connection:
             assert sock is not None
         try:
             sock.sendall(data)
-        except socket.timeout as exc:
+        except builtins.TimeoutError as exc:
             self.disconnect()
             raise TimeoutError(f"timed out writing to {self.config.address}") from exc
         except OSError as exc:
@@ -225,7 +228,7 @@ class Connection:
             raise ConnectionError(f"connection to {self.config.address} is closed")
         try:
             n = sock.recv_into(self._buf)
-        except socket.timeout as exc:
+        except builtins.TimeoutError as exc:
             raise TimeoutError(
                 f"timed out reading from {self.config.address} after {self.config.socket_timeout}s"
             ) from exc

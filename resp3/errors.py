@@ -64,7 +64,7 @@ class ProtocolError(RedisError):
 InvalidResponse = ProtocolError
 
 
-class ConnectionError(RedisError, builtins.ConnectionError):  # noqa: A001
+class ConnectionError(RedisError, builtins.ConnectionError):
     """The connection could not be opened, or broke while a command was in flight."""
 
 
@@ -72,7 +72,7 @@ class AuthenticationError(ConnectionError):
     """The server refused the credentials (WRONGPASS) or demands them (NOAUTH)."""
 
 
-class TimeoutError(RedisError, builtins.TimeoutError):  # noqa: A001
+class TimeoutError(RedisError, builtins.TimeoutError):
     """No reply within ``socket_timeout``; the connection is discarded, not reused."""
 
 

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from ._reader import pack_commands
 from .commands import CoreCommands
 from .commands._base import RETRY_SAFE, Command, PipelineExecutor
-from .errors import ConnectionError, ExecAbortError, RedisError, ResponseError, TimeoutError, WatchError
+from .errors import ConnectionError, RedisError, TimeoutError, WatchError
 
 if TYPE_CHECKING:
     from .client import Redis
@@ -28,15 +29,6 @@ if TYPE_CHECKING:
     from .script import Script
 
 __all__ = ["Pipeline"]
-
-_MULTI = Command((b"MULTI",))
-_EXEC = Command((b"EXEC",))
-
-
-def _annotate(error: ResponseError, index: int, cmd: Command[Any]) -> ResponseError:
-    args = " ".join(repr(a) for a in cmd.args[:3])
-    error.args = (f"Command # {index + 1} ({args}) of pipeline caused error: {error}", *error.args[1:])
-    return error
 
 
 class Pipeline(CoreCommands, PipelineExecutor):
@@ -87,10 +79,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
         except (ConnectionError, TimeoutError):
             self.reset()
             raise WatchError("connection lost while watching; the watch is void") from None
-        if isinstance(reply, ResponseError):
-            raise reply
-        decode = cmd.decode if conn.protocol == 3 else (cmd.decode2 or cmd.decode)
-        return decode(reply) if decode is not None else reply
+        return decode_reply(cmd, reply, conn.protocol)
 
     def watch(self, *names: Any) -> Any:
         if self.explicit_transaction:
@@ -146,7 +135,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
     def _load_scripts(self) -> None:
         shas = [s.sha for s in self.scripts]
         exists = self.client.execute_command(b"SCRIPT", b"EXISTS", *shas)
-        for script, present in zip(list(self.scripts), exists):
+        for script, present in zip(list(self.scripts), exists, strict=True):
             if not present:
                 script.sha = self.client.script_load(script.script)
 
@@ -168,47 +157,13 @@ class Pipeline(CoreCommands, PipelineExecutor):
 
             return self.client._with_retry(again, exc)
 
-    def _decode_all(self, stack: list[Command[Any]], replies: list[Any], protocol: int, raise_on_error: bool) -> list[Any]:
-        out: list[Any] = []
-        first_error: ResponseError | None = None
-        for index, (cmd, reply) in enumerate(zip(stack, replies)):
-            if isinstance(reply, ResponseError):
-                _annotate(reply, index, cmd)
-                first_error = first_error or reply
-                out.append(reply)
-                continue
-            decode = cmd.decode if protocol == 3 else (cmd.decode2 or cmd.decode)
-            out.append(decode(reply) if decode is not None else reply)
-        if first_error is not None and raise_on_error:
-            raise first_error
-        return out
-
     def _execute_pipeline(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
         data = pack_commands([cmd.args for cmd in stack])
         safe = all(cmd.flags & RETRY_SAFE for cmd in stack)
         protocol, replies = self._send(data, len(stack), safe)
-        return self._decode_all(stack, replies, protocol, raise_on_error)
+        return decode_pipeline(stack, replies, protocol, raise_on_error)
 
     def _execute_transaction(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
-        data = pack_commands([_MULTI.args, *(cmd.args for cmd in stack), _EXEC.args])
+        data = transaction_bytes(stack)
         protocol, replies = self._send(data, len(stack) + 2, False)
-        multi_reply, queued, exec_reply = replies[0], replies[1:-1], replies[-1]
-        if isinstance(multi_reply, ResponseError):
-            raise multi_reply
-        queue_errors = {
-            i: _annotate(reply, i, stack[i])
-            for i, reply in enumerate(queued)
-            if isinstance(reply, ResponseError)
-        }
-        if isinstance(exec_reply, ResponseError):
-            if queue_errors and raise_on_error:
-                raise next(iter(queue_errors.values()))
-            if raise_on_error:
-                raise exec_reply
-            abort = exec_reply if isinstance(exec_reply, ExecAbortError) else ExecAbortError(str(exec_reply))
-            return [queue_errors.get(i, abort) for i in range(len(stack))]
-        if exec_reply is None:
-            raise WatchError("watched variable changed; transaction discarded")
-        if len(exec_reply) != len(stack):
-            raise ResponseError("wrong number of replies in EXEC result")
-        return self._decode_all(stack, list(exec_reply), protocol, raise_on_error)
+        return decode_transaction(stack, replies, protocol, raise_on_error)

@@ -82,11 +82,15 @@ class ConnectionPool:
                 self._in_use.add(conn)
                 return conn
             if self.max_connections is not None and self._created >= self.max_connections:
-                raise ConnectionError(f"too many connections (max_connections={self.max_connections})")
+                raise ConnectionError(
+                    f"too many connections (max_connections={self.max_connections})"
+                )
             self._created += 1
             return None
 
-    def get_connection(self, command_name: str | None = None, *keys: Any, **options: Any) -> Connection:
+    def get_connection(
+        self, command_name: str | None = None, *keys: Any, **options: Any
+    ) -> Connection:
         """A connected connection for this thread's exclusive use; ``release`` it after."""
         self._check_pid()
         conn = self._take_slot()

@@ -141,7 +141,13 @@ class PubSub:
 
     # -- subscribe / unsubscribe ---------------------------------------------------------
 
-    def _subscribe(self, command: bytes, table: dict[bytes, Handler | None], args: tuple[Any, ...], kwargs: dict[str, Handler]) -> None:
+    def _subscribe(
+        self,
+        command: bytes,
+        table: dict[bytes, Handler | None],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Handler],
+    ) -> None:
         new: dict[bytes, Handler | None] = {self._key(a): None for a in args}
         new.update({self._key(k): v for k, v in kwargs.items()})
         if not new:
@@ -160,7 +166,9 @@ class PubSub:
     def ssubscribe(self, *args: Any, **kwargs: Handler) -> None:
         self._subscribe(b"SSUBSCRIBE", self.shard_channels, args, kwargs)
 
-    def _unsubscribe(self, command: bytes, table: dict[bytes, Handler | None], args: tuple[Any, ...]) -> None:
+    def _unsubscribe(
+        self, command: bytes, table: dict[bytes, Handler | None], args: tuple[Any, ...]
+    ) -> None:
         names = [self._key(a) for a in args]
         for name in names or list(table):
             table.pop(name, None)
@@ -181,7 +189,9 @@ class PubSub:
 
     # -- receiving -----------------------------------------------------------------------
 
-    def get_message(self, ignore_subscribe_messages: bool = False, timeout: float | None = 0.0) -> dict[str, Any] | None:
+    def get_message(
+        self, ignore_subscribe_messages: bool = False, timeout: float | None = 0.0
+    ) -> dict[str, Any] | None:
         """The next message, or None if none arrived within ``timeout`` seconds.
 
         ``timeout=None`` blocks. A broken connection is re-established (and every
@@ -206,7 +216,9 @@ class PubSub:
                 if deadline is not None and time.monotonic() >= deadline:
                     return None
                 continue
-            message = self._handle(reply, ignore_subscribe_messages or self.ignore_subscribe_messages)
+            message = self._handle(
+                reply, ignore_subscribe_messages or self.ignore_subscribe_messages
+            )
             if message is not None:
                 return message
             if deadline is not None and time.monotonic() >= deadline:
@@ -224,7 +236,12 @@ class PubSub:
             return None  # e.g. the OK of a RESET; not a message
         kind = _text(reply[0]).lower()
         if kind == "pong":
-            return {"type": "pong", "pattern": None, "channel": None, "data": reply[1] if len(reply) > 1 else None}
+            return {
+                "type": "pong",
+                "pattern": None,
+                "channel": None,
+                "data": reply[1] if len(reply) > 1 else None,
+            }
         if kind == "pmessage":
             message = {"type": kind, "pattern": reply[1], "channel": reply[2], "data": reply[3]}
             handler = self.patterns.get(self._key(reply[1]))
@@ -248,14 +265,19 @@ class PubSub:
         self,
         sleep_time: float = 0.0,
         daemon: bool = False,
-        exception_handler: Callable[[BaseException, PubSub, PubSubWorkerThread], None] | None = None,
+        exception_handler: Callable[[BaseException, PubSub, PubSubWorkerThread], None]
+        | None = None,
     ) -> PubSubWorkerThread:
         """Dispatch handler-bound subscriptions on a background thread; ``.stop()`` it."""
         for table in (self.channels, self.patterns, self.shard_channels):
             for name, handler in table.items():
                 if handler is None:
-                    raise RedisError(f"channel {name!r} has no handler; run_in_thread needs one for each")
-        worker = PubSubWorkerThread(self, sleep_time, daemon=daemon, exception_handler=exception_handler)
+                    raise RedisError(
+                        f"channel {name!r} has no handler; run_in_thread needs one for each"
+                    )
+        worker = PubSubWorkerThread(
+            self, sleep_time, daemon=daemon, exception_handler=exception_handler
+        )
         worker.start()
         return worker
 
@@ -268,7 +290,8 @@ class PubSubWorkerThread(threading.Thread):
         pubsub: PubSub,
         sleep_time: float,
         daemon: bool = False,
-        exception_handler: Callable[[BaseException, PubSub, PubSubWorkerThread], None] | None = None,
+        exception_handler: Callable[[BaseException, PubSub, PubSubWorkerThread], None]
+        | None = None,
     ) -> None:
         super().__init__(daemon=daemon)
         self.pubsub = pubsub

@@ -27,7 +27,9 @@ class Script:
     def __init__(self, registered_client: Redis, script: str | bytes) -> None:
         self.registered_client = registered_client
         self.script = script
-        encoded = script.encode(registered_client.config.encoding) if isinstance(script, str) else script
+        encoded = (
+            script.encode(registered_client.config.encoding) if isinstance(script, str) else script
+        )
         self.sha = hashlib.sha1(encoded).hexdigest()
 
     def __call__(
