@@ -181,7 +181,7 @@ class Reader:
 
     def gets_all(self) -> list[Any]:
         """Every complete reply buffered now, in order (possibly none)."""
-        out = []
+        out: list[Any] = []
         while True:
             reply = self.gets()
             if reply is INCOMPLETE:
