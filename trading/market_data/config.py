@@ -32,7 +32,7 @@ import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import msgspec
 import msgspec.inspect as mi
@@ -79,6 +79,14 @@ class MarketDataConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 _SCHEMA = mi.type_info(MarketDataConfig)
+#: Decimal (price) fields of each tick-format variant, read from the schema.
+_DECIMAL_FIELDS = {
+    str(variant.tag): tuple(
+        f.encode_name for f in variant.fields if isinstance(f.type, mi.DecimalType)
+    )
+    for variant in cast(mi.UnionType, mi.type_info(TickFormat)).types
+    if isinstance(variant, mi.StructType)
+}
 _PATTERN_HINTS = {r"^\S+$": "must be non-empty without whitespace"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -334,11 +342,10 @@ def _quote_problems(
     quote: dict[str, Any], tick: Decimal | None, problems: list[ConfigProblem]
 ) -> Iterator[ConfigProblem]:
     path = "$.tick_format"
-    prices = {
-        name: _clean_decimal(quote, path, name, problems)
-        for name in ("price", "bid_price", "ask_price")
-        if name in quote
-    }
+    tag = quote.get("type")
+    if not isinstance(tag, str) or tag not in _DECIMAL_FIELDS:
+        return  # an unknown variant's fields were never checked: nothing to build on
+    prices = {name: _clean_decimal(quote, path, name, problems) for name in _DECIMAL_FIELDS[tag]}
     for name, price in prices.items():
         if price is None:
             continue
@@ -347,7 +354,7 @@ def _quote_problems(
         elif tick is not None and not on_grid(price, tick):
             yield ConfigProblem(f"{path}.{name}", f"{price} is not a multiple of tick_size {tick}")
     bid, ask = prices.get("bid_price"), prices.get("ask_price")
-    if quote.get("type") == "full_depth" and bid is not None and ask is not None and bid >= ask:
+    if tag == "full_depth" and bid is not None and ask is not None and bid >= ask:
         yield ConfigProblem(f"{path}.ask_price", f"must be > bid_price {bid}, got {ask}")
 
 

@@ -18,7 +18,8 @@ Each symbol follows a one-dimensional *level* process (the price for ``simple`` 
 and the raw path (``raw``, before reflection and rounding) so these laws can be tested.
 
 From the level to a quote: prices are rounded to the nearest tick, with a floor of one
-tick. A full-depth quote keeps the configured spread, in whole ticks (at least one):
+tick (and a cap of :data:`MAX_TICKS`, which only a runaway GBM reaches). A full-depth
+quote keeps the configured spread, in whole ticks (at least one):
 ``bid = round(mid / tick - spread / 2)``, ``ask = bid + spread``, so ``bid < ask`` always.
 Volumes are ``max(1, Poisson(configured volume))``: positive integers around the
 configured size. Steps are numbered from 1; the configured quote is step 0 and is not
@@ -57,12 +58,15 @@ from trading.market_data.ticks import (
     assert_never,
 )
 
-__all__ = ["TickArrays", "TickGenerator", "symbol_seed_sequence"]
+__all__ = ["MAX_TICKS", "TickArrays", "TickGenerator", "symbol_seed_sequence"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 _NS_PER_MS = 1_000_000
+
+#: Largest price in ticks (2**53: beyond it float64 no longer holds every integer).
+MAX_TICKS = 2**53
 
 
 def symbol_seed_sequence(seed: int, symbol: str) -> np.random.SeedSequence:
@@ -217,7 +221,8 @@ class TickGenerator:
         path = np.cumsum(np.column_stack([self._state, increments]), axis=1)[:, 1:]
         self._state = path[:, -1].copy()
         if self._is_gbm():
-            raw = np.exp(path)
+            with np.errstate(over="ignore", under="ignore"):  # extreme paths: inf/0, capped below
+                raw = np.exp(path)
             level = raw
         else:
             raw = path
@@ -274,8 +279,9 @@ class TickGenerator:
 
 
 def _at_least_one(ticks: FloatArray) -> IntArray:
-    """Whole ticks as int64, floored at one tick so no price is zero or negative."""
-    return np.maximum(ticks, 1.0).astype(np.int64)
+    """Whole ticks as int64, floored at one tick so no price is zero or negative, and
+    capped at :data:`MAX_TICKS` so a runaway GBM path cannot overflow int64."""
+    return np.clip(ticks, 1.0, float(MAX_TICKS)).astype(np.int64)
 
 
 def _fresh_entropy() -> int:

@@ -44,7 +44,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 
 Positive = Annotated[float, msgspec.Meta(gt=0)]
-PositiveInt = Annotated[int, msgspec.Meta(gt=0)]
+#: A configured size: positive, and small enough for numpy's Poisson sampler.
+Volume = Annotated[int, msgspec.Meta(gt=0, le=10**12)]
 
 
 class _Variant(msgspec.Struct, frozen=True, tag_field="type", forbid_unknown_fields=True):
@@ -64,7 +65,7 @@ class WithVolume(_Variant, frozen=True, tag="with_volume"):
     """A last price and the volume traded at it."""
 
     price: Decimal
-    volume: PositiveInt
+    volume: Volume
 
 
 class FullDepth(_Variant, frozen=True, tag="full_depth"):
@@ -73,8 +74,8 @@ class FullDepth(_Variant, frozen=True, tag="full_depth"):
 
     bid_price: Decimal
     ask_price: Decimal
-    bid_volume: PositiveInt
-    ask_volume: PositiveInt
+    bid_volume: Volume
+    ask_volume: Volume
 
 
 TickFormat = Simple | WithVolume | FullDepth
