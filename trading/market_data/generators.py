@@ -243,7 +243,7 @@ class TickGenerator:
         )
 
     def _columns(self, level: FloatArray, steps: int) -> dict[str, IntArray]:
-        scaled = level / self._tick
+        scaled = np.minimum(level, MAX_TICKS * self._tick) / self._tick  # inf -> the cap
         quote = self.config.tick_format
         match quote:
             case Simple():
