@@ -29,7 +29,7 @@ from .errors import ConnectionError, RedisError, TimeoutError
 from .pool import ConnectionPool
 from .types import INCOMPLETE
 
-__all__ = ["PubSub", "PubSubWorkerThread"]
+__all__ = ["PubSub", "PubSubWorkerThread", "to_message"]
 
 Handler = Callable[[dict[str, Any]], Any]
 
@@ -46,6 +46,23 @@ _KINDS = {
 
 def _text(value: Any) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def to_message(reply: Any) -> dict[str, Any] | None:
+    """A pub/sub reply (RESP3 push or RESP2 array) as redis-py's message dict.
+
+    None for anything that is not a pub/sub message (e.g. the OK of a RESET).
+    """
+    if not isinstance(reply, list) or len(reply) < 2:
+        return None
+    kind = _text(reply[0]).lower()
+    if kind == "pmessage" and len(reply) == 4:
+        return {"type": kind, "pattern": reply[1], "channel": reply[2], "data": reply[3]}
+    if (kind in _KINDS or kind in ("message", "smessage")) and len(reply) == 3:
+        return {"type": kind, "pattern": None, "channel": reply[1], "data": reply[2]}
+    if kind == "pong":
+        return {"type": "pong", "pattern": None, "channel": None, "data": reply[1]}
+    return None
 
 
 class PubSub:
@@ -232,34 +249,27 @@ class PubSub:
                 yield message
 
     def _handle(self, reply: Any, ignore_subscribe: bool) -> dict[str, Any] | None:
-        if not isinstance(reply, list) or not reply:
-            return None  # e.g. the OK of a RESET; not a message
-        kind = _text(reply[0]).lower()
-        if kind == "pong":
-            return {
-                "type": "pong",
-                "pattern": None,
-                "channel": None,
-                "data": reply[1] if len(reply) > 1 else None,
-            }
-        if kind == "pmessage":
-            message = {"type": kind, "pattern": reply[1], "channel": reply[2], "data": reply[3]}
-            handler = self.patterns.get(self._key(reply[1]))
-        elif kind in ("message", "smessage"):
-            message = {"type": kind, "pattern": None, "channel": reply[1], "data": reply[2]}
-            table = self.channels if kind == "message" else self.shard_channels
-            handler = table.get(self._key(reply[1]))
-        elif kind in _KINDS:
-            message = {"type": kind, "pattern": None, "channel": reply[1], "data": reply[2]}
-            if ignore_subscribe:
-                return None
-            return message
-        else:
+        message = to_message(reply)
+        if message is None:
             return None
+        kind = message["type"]
+        if kind in _KINDS:
+            return None if ignore_subscribe else message
+        handler = self.handler_for(message)
         if handler is not None:
             handler(message)
             return None
         return message
+
+    def handler_for(self, message: dict[str, Any]) -> Handler | None:
+        kind = message["type"]
+        if kind == "pmessage":
+            return self.patterns.get(self._key(message["pattern"]))
+        if kind == "message":
+            return self.channels.get(self._key(message["channel"]))
+        if kind == "smessage":
+            return self.shard_channels.get(self._key(message["channel"]))
+        return None
 
     def run_in_thread(
         self,

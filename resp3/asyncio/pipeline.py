@@ -1,0 +1,138 @@
+"""asyncio pipelines and transactions: buffered commands, one awaited round trip.
+
+Without WATCH, a pipeline (and a MULTI/EXEC transaction) is written as one contiguous
+block on the shared connection: Redis runs one connection's commands in order, so no
+other task's command can land inside the MULTI...EXEC. Cancelling ``execute()`` drops
+the whole block's replies when they arrive; the connection stays in sync.
+
+``watch()`` needs the keys' values read on the connection that will run EXEC, so it
+switches the pipeline to a dedicated connection until ``execute()``/``reset()``.
+Decoding and per-position error reporting are shared with the sync pipeline.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
+from .._reader import pack_commands
+from ..commands import CoreCommands
+from ..commands._base import RETRY_SAFE, Command, PipelineExecutor
+from ..errors import ConnectionError, RedisError, WatchError
+
+if TYPE_CHECKING:
+    from .client import Redis
+    from .connection import AsyncConnection
+    from .script import Script
+
+__all__ = ["Pipeline"]
+
+
+class Pipeline(CoreCommands, PipelineExecutor):
+    """Queue commands synchronously, then ``await pipe.execute()``."""
+
+    def __init__(self, client: Redis, transaction: bool = True) -> None:
+        self.client = client
+        self.transaction = transaction
+        self.command_stack: list[Command[Any]] = []
+        self.scripts: set[Script] = set()
+        self.watching = False
+        self.explicit_transaction = False
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> Pipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.reset()
+
+    def __len__(self) -> int:
+        return len(self.command_stack)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _execute(self, cmd: Command[Any]) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(cmd)
+        self.command_stack.append(cmd)
+        return self
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._execute(Command(args))
+
+    async def _immediate(self, cmd: Command[Any]) -> Any:
+        conn = self._conn
+        if conn is None:
+            conn = self._conn = await self.client.pool.acquire()
+        try:
+            reply = await conn.execute(pack_commands([cmd.args]), Command(cmd.args))
+        except ConnectionError:
+            await self.reset()
+            raise WatchError("connection lost while watching; the watch is void") from None
+        return decode_reply(cmd, reply, conn.protocol)
+
+    async def watch(self, *names: Any) -> Any:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue WATCH after MULTI")
+        self.watching = True
+        return await self._immediate(Command((b"WATCH", *names)))
+
+    async def unwatch(self) -> Any:
+        if not self.watching:
+            return True
+        result = await self._immediate(Command((b"UNWATCH",)))
+        self.watching = False
+        return result
+
+    def multi(self) -> None:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue nested calls to MULTI")
+        if self.command_stack:
+            raise RedisError("commands without an initial WATCH have already been issued")
+        self.explicit_transaction = True
+
+    async def reset(self) -> None:
+        self.command_stack = []
+        self.scripts = set()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    await conn.execute(pack_commands([(b"UNWATCH",)]), Command((b"UNWATCH",)))
+                except RedisError:
+                    conn.close()
+            await self.client.pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        try:
+            if self.scripts:
+                await self._load_scripts()
+            transaction = self.transaction or self.explicit_transaction
+            if transaction:
+                data, count = transaction_bytes(stack), len(stack) + 2
+            else:
+                data, count = pack_commands([cmd.args for cmd in stack]), len(stack)
+            if self._conn is not None:
+                protocol = self._conn.protocol
+                replies = await self._conn.execute_batch(data, count)
+            else:
+                safe = not transaction and all(cmd.flags & RETRY_SAFE for cmd in stack)
+                protocol, replies = await self.client._execute_batch(data, count, safe)
+            if transaction:
+                return decode_transaction(stack, replies, protocol, raise_on_error)
+            return decode_pipeline(stack, replies, protocol, raise_on_error)
+        finally:
+            await self.reset()
+
+    async def _load_scripts(self) -> None:
+        scripts = list(self.scripts)
+        exists = await self.client.execute_command(b"SCRIPT", b"EXISTS", *(s.sha for s in scripts))
+        for script, present in zip(scripts, exists, strict=True):
+            if not present:
+                script.sha = await self.client.script_load(script.script)
