@@ -101,7 +101,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
             raise RedisError("commands without an initial WATCH have already been issued")
         self.explicit_transaction = True
 
-    def reset(self) -> None:
+    def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline, not RESET
         self.command_stack = []
         self.scripts = set()
         conn, self._conn = self._conn, None

@@ -271,7 +271,7 @@ class Redis(CoreCommands, AsyncExecutor):
         cursor = None
         while cursor != 0:
             cursor, data = await self.hscan(name, cursor or 0, match=match, count=count)
-            for item in data.items():
+            for item in data.items() if isinstance(data, dict) else data:
                 yield item
 
     async def sscan_iter(

@@ -72,13 +72,13 @@ class Pipeline(CoreCommands, PipelineExecutor):
             raise WatchError("connection lost while watching; the watch is void") from None
         return decode_reply(cmd, reply, conn.protocol)
 
-    async def watch(self, *names: Any) -> Any:
+    async def watch(self, *names: Any) -> Any:  # type: ignore[override]  # immediate, awaited
         if self.explicit_transaction:
             raise RedisError("cannot issue WATCH after MULTI")
         self.watching = True
         return await self._immediate(Command((b"WATCH", *names)))
 
-    async def unwatch(self) -> Any:
+    async def unwatch(self) -> Any:  # type: ignore[override]  # immediate, awaited
         if not self.watching:
             return True
         result = await self._immediate(Command((b"UNWATCH",)))
@@ -92,7 +92,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
             raise RedisError("commands without an initial WATCH have already been issued")
         self.explicit_transaction = True
 
-    async def reset(self) -> None:
+    async def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
         self.command_stack = []
         self.scripts = set()
         conn, self._conn = self._conn, None
