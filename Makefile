@@ -3,30 +3,40 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+PYTEST := $(PY) -m pytest -q
 
-.PHONY: venv test test-pure test-fast lint typecheck demo bench bench-reader build clean
+.PHONY: venv test test-unit test-pure lint format typecheck demo bench build clean
 
 $(STAMP): pyproject.toml setup.py resp3/_reader_c.pyx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip setuptools wheel "Cython>=3.0.10"
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=68" wheel "Cython>=3.0.10"
 	$(PY) -m pip install --quiet --no-build-isolation -e '.[dev]'
+	$(PY) -c "import resp3; assert resp3.IMPLEMENTATION == 'c', 'compiled reader not built'"
 	touch $(STAMP)
 
 venv: $(STAMP)
 
-# The whole suite: both reader twins, unit + server tests, typing checks.
+# The whole suite: unit tests on both reader twins, server tests with the compiled
+# reader, the server tests again with the pure-Python reader, then the type checks.
 test: $(STAMP)
-	$(PY) -m pytest -q
-	RESP3_NO_EXTENSIONS=1 $(PY) -m pytest -q tests/unit -m "not c_extension"
+	$(PYTEST)
+	RESP3_NO_EXTENSIONS=1 $(PYTEST) tests/server -m "not c_extension"
 	$(PY) -m mypy
 
-test-fast: $(STAMP)
-	$(PY) -m pytest -q -x tests/unit
+test-unit: $(STAMP)
+	$(PYTEST) tests/unit
+
+test-pure: $(STAMP)
+	RESP3_NO_EXTENSIONS=1 $(PYTEST) -m "not c_extension"
 
 lint: $(STAMP)
 	$(PY) -m ruff check resp3 trading tests bench
 	$(PY) -m ruff format --check resp3 trading tests bench
 	$(PY) -m mypy
+
+format: $(STAMP)
+	$(PY) -m ruff format resp3 trading tests bench
+	$(PY) -m ruff check --fix resp3 trading tests bench
 
 typecheck: $(STAMP)
 	$(PY) -m mypy
@@ -35,8 +45,11 @@ demo: $(STAMP)
 	$(PY) -m trading demo
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]' || true
 	$(PY) bench/bench_reader.py
 	$(PY) bench/bench_encoder.py
+	$(PY) bench/bench_sync.py
+	$(PY) bench/bench_async.py
 
 build: $(STAMP)
 	$(PY) -m build
