@@ -333,6 +333,29 @@ def test_twins_agree_on_valid_replies_followed_by_garbage(
     assert outcome(c, {}, chunks) == outcome(py, {}, chunks)
 
 
+EDGE_BODIES = [
+    b"", b"0", b"-0", b"+0", b"00", b"-01", b"1", b"-1", b"+1", b"--1", b" 1", b"1 ", b"1\x00",
+    b"9223372036854775807", b"9223372036854775808", b"-9223372036854775808",
+    b"-9223372036854775809", b"0009223372036854775807", b"18446744073709551616", b"\xd9\xa1",
+    b"t", b"f", b"?", b".5", b"+.5", b"-.5e-3", b"1E5", b"1.5e", b"e5", b"1..5", b"inf", b"Inf",
+    b"+inf", b"-nan", b"NaN", b"1e400", b"1e-400", b"0x10", b"1_0", b"1.", b"5e+", b"\r", b"a\rb",
+]  # fmt: skip
+
+
+@pytest.mark.c_extension
+def test_twins_agree_on_edge_lines(twins: tuple[ModuleType, ModuleType]) -> None:
+    """Every type byte with every odd number/line body, alone, nested, fed whole or bytewise."""
+    py, c = twins
+    for type_byte, body, prefix, tail in itertools.product(
+        b"+-:$*%~>|_#,(=!;.", EDGE_BODIES, [b"", b"$?\r\n", b"%?\r\n+k\r\n"], [b"\r\n", b""]
+    ):
+        data = prefix + bytes([type_byte]) + body + tail + b"ab\r\n;0\r\n.\r\n:1\r\n"
+        for options in ({}, {"encoding": "utf-8", "max_bulk_len": 1}):
+            for chunks in ([data], [data[i : i + 1] for i in range(len(data))]):
+                expected = outcome(py, options, chunks)
+                assert outcome(c, options, chunks) == expected, (data, options, len(chunks))
+
+
 # -- the encoder ------------------------------------------------------------------------
 
 arguments = st.one_of(
