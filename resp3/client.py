@@ -154,6 +154,12 @@ class Redis(CoreCommands, Executor):
                 if not self._may_resend(cmd.flags, exc):
                     raise
                 protocol, reply = self._with_retry(_sender(data), exc)
+            except BaseException:
+                # ProtocolError, KeyboardInterrupt...: the connection closed itself;
+                # releasing it frees its pool slot (a closed one is never reused).
+                if single is None:
+                    pool.release(conn)
+                raise
             else:
                 if single is None:
                     pool.release(conn)

@@ -172,7 +172,7 @@ def test_missing_password(auth_server: RedisServer, protocol: int) -> None:
     expected = (
         "must be called with the client already authenticated"
         if protocol == 3
-        else ("Authentication required")
+        else "Authentication required"
     )
     assert expected in str(info.value)
 
