@@ -48,8 +48,6 @@ cdef extern from "Python.h":
     Py_ssize_t Py_SIZE(object)
     bint PyList_Check(object)
     bint PyDict_Check(object)
-    void PyObject_GC_Track(PyObject*)
-    void PyObject_GC_UnTrack(PyObject*)
     double PyOS_string_to_double(const char*, char**, PyObject*) except? -1.0
     char* PyOS_double_to_string(double, char, int, int, int*) except NULL
     int Py_DTSF_ADD_DOT_0
@@ -68,30 +66,119 @@ cdef extern from "Python.h":
 
 cdef extern from *:
     """
-    /* An empty list subclass instance (Push), with room for n items when n > 0:
-       what PyList_New does for exact lists. The items start NULL. */
-    static PyObject *resp3_new_sublist(PyTypeObject *type, Py_ssize_t n) {
-        PyObject *op = type->tp_alloc(type, 0);
-        if (op == NULL || n == 0) return op;
-        PyObject **items = (PyObject **)PyMem_Calloc((size_t)n, sizeof(PyObject *));
+    #include <float.h>
+
+    /* An empty list (or list subclass: Push) with room for ``cap`` items. It stays a
+       valid list throughout: items are added at the end by resp3_append. */
+    static PyObject *resp3_new_list(PyTypeObject *type, Py_ssize_t cap) {
+        PyObject *op = type == &PyList_Type ? PyList_New(0) : type->tp_alloc(type, 0);
+        if (op == NULL || cap == 0) return op;
+        PyObject **items = (PyObject **)PyMem_Malloc((size_t)cap * sizeof(PyObject *));
         if (items == NULL) { Py_DECREF(op); return PyErr_NoMemory(); }
         ((PyListObject *)op)->ob_item = items;
-        ((PyListObject *)op)->allocated = n;
-        Py_SET_SIZE(op, n);
+        ((PyListObject *)op)->allocated = cap;
         return op;
     }
+
+    /* PyList_Append without the call, while the room reserved above lasts (PyList_Append
+       itself would shrink a list whose size is under half its allocation). */
+    static inline int resp3_append(PyObject *list, PyObject *item) {
+        PyListObject *self = (PyListObject *)list;
+        Py_ssize_t n = Py_SIZE(self);
+        if (n < self->allocated) {
+            Py_INCREF(item);
+            self->ob_item[n] = item;
+            Py_SET_SIZE(self, n + 1);
+            return 0;
+        }
+        return PyList_Append(list, item);
+    }
+
+    /* Powers of ten that a double holds exactly, for the exact fast path of doubles. */
+    static const double resp3_pow10[23] = {
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+        1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    #if FLT_EVAL_METHOD == 0
+    #define RESP3_EXACT_DOUBLES 1
+    #else
+    #define RESP3_EXACT_DOUBLES 0  /* x87 extended precision would round twice */
+    #endif
+
+    /* The Eisel-Lemire conversion of w * 10**q, as in fast_float (Lemire, "Number
+       parsing at a gigabyte per second", and Mushtak & Lemire, "Fast number parsing
+       without fallback"): correctly rounded for every w < 2**64 given 128-bit truncated
+       powers of five. q is limited to where every result is a normal finite double,
+       so the subnormal and overflow branches are not needed. */
+    #define RESP3_Q_MIN (-307)
+    #define RESP3_Q_MAX 289
+    static uint64_t resp3_p5_hi[RESP3_Q_MAX - RESP3_Q_MIN + 1];
+    static uint64_t resp3_p5_lo[RESP3_Q_MAX - RESP3_Q_MIN + 1];
+
+    static inline void resp3_mul64(uint64_t a, uint64_t b, uint64_t *lo, uint64_t *hi) {
+    #if defined(__SIZEOF_INT128__)
+        unsigned __int128 p = (unsigned __int128)a * b;
+        *lo = (uint64_t)p;
+        *hi = (uint64_t)(p >> 64);
+    #else
+        uint64_t a0 = (uint32_t)a, a1 = a >> 32, b0 = (uint32_t)b, b1 = b >> 32;
+        uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+        uint64_t mid = (p00 >> 32) + (uint32_t)p01 + (uint32_t)p10;
+        *lo = (mid << 32) | (uint32_t)p00;
+        *hi = p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+    #endif
+    }
+
+    static int resp3_eisel_lemire(uint64_t w, int q, double *out) {
+        int lz = 0;
+        uint64_t lo, hi, lo2, hi2, mantissa, bits;
+        int index, upperbit, shift;
+        int32_t power2;
+        if (w == 0 || q < RESP3_Q_MIN || q > RESP3_Q_MAX) return 0;
+        while (!(w >> 63)) { w <<= 1; lz++; }
+        index = q - RESP3_Q_MIN;
+        resp3_mul64(w, resp3_p5_hi[index], &lo, &hi);
+        if ((hi & 0x1FF) == 0x1FF) {
+            resp3_mul64(w, resp3_p5_lo[index], &lo2, &hi2);
+            lo += hi2;
+            if (hi2 > lo) hi++;
+        }
+        upperbit = (int)(hi >> 63);
+        shift = upperbit + 64 - 52 - 3;
+        mantissa = hi >> shift;
+        power2 = (int32_t)((((152170 + 65536) * q) >> 16) + 63 + upperbit - lz + 1023);
+        if (power2 <= 0) return 0;
+        if (lo <= 1 && q >= -4 && q <= 23 && (mantissa & 3) == 1
+                && (mantissa << shift) == hi)
+            mantissa &= ~(uint64_t)1;  /* exactly halfway: round to even */
+        mantissa += mantissa & 1;
+        mantissa >>= 1;
+        if (mantissa >= ((uint64_t)2 << 52)) {
+            mantissa = (uint64_t)1 << 52;
+            power2++;
+        }
+        mantissa &= ~((uint64_t)1 << 52);
+        if (power2 >= 0x7FF) return 0;
+        bits = mantissa | ((uint64_t)power2 << 52);
+        memcpy(out, &bits, sizeof(bits));
+        return 1;
+    }
     """
-    object resp3_new_sublist(PyTypeObject*, Py_ssize_t)
+    object resp3_new_list(PyTypeObject*, Py_ssize_t)
+    int resp3_append(object, object) except -1
+    const double* resp3_pow10
+    bint RESP3_EXACT_DOUBLES
+    int RESP3_Q_MIN, RESP3_Q_MAX
+    uint64_t* resp3_p5_hi
+    uint64_t* resp3_p5_lo
+    bint resp3_eisel_lemire(uint64_t, int, double*) noexcept nogil
 
 
 ctypedef struct Frame:
     PyObject* container  # owned: list, Push, dict or set under construction
     PyObject* key        # owned: the map key waiting for its value, or NULL
     uint64_t remaining   # elements still expected (keys and values count apart)
-    Py_ssize_t index     # next slot when ``sized``
     int kind
     bint streamed        # ends on '.' (or ';0' for a streamed string)
-    bint sized           # a list allocated at full size: slots filled in order
 
 cdef enum:
     K_ARRAY, K_MAP, K_SET, K_PUSH, K_ATTR, K_STRING
@@ -200,6 +287,91 @@ cdef bint _is_double(const unsigned char* s, Py_ssize_t n) noexcept nogil:
         if j == i:
             return False
     return j == n
+
+
+cdef bint _fast_double(const unsigned char* s, Py_ssize_t n, double* out) noexcept nogil:
+    """Convert a valid double line of at most 19 significant digits and a sane exponent.
+
+    Up to 15 digits with a power of ten up to 22, both factors are exact doubles and one
+    IEEE operation rounds correctly (Clinger); otherwise Eisel-Lemire. Either way the
+    result is the correctly rounded one, as from ``float()``. False for the rest (inf,
+    nan, longer significands, extreme exponents): the caller falls back.
+    """
+    cdef Py_ssize_t i = 0, scale = 0, exp10 = 0
+    cdef bint neg = False, exp_neg = False
+    cdef uint64_t mantissa = 0
+    cdef int digits = 0
+    cdef double value
+    if not RESP3_EXACT_DOUBLES:
+        return False
+    if n and (s[0] == 43 or s[0] == 45):
+        neg = s[0] == 45
+        i = 1
+    while i < n and <unsigned int>(s[i] - 48) < 10u:
+        if mantissa or s[i] != 48:
+            mantissa = mantissa * 10 + (s[i] - 48)
+            digits += 1
+        i += 1
+    if i < n and s[i] == 46:
+        i += 1
+        while i < n and <unsigned int>(s[i] - 48) < 10u:
+            if mantissa or s[i] != 48:
+                mantissa = mantissa * 10 + (s[i] - 48)
+                digits += 1
+            scale -= 1
+            i += 1
+    if digits > 19:
+        return False
+    if i < n:
+        if s[i] != 101 and s[i] != 69:
+            return False  # inf or nan
+        i += 1
+        if s[i] == 43 or s[i] == 45:
+            exp_neg = s[i] == 45
+            i += 1
+        while i < n:
+            exp10 = exp10 * 10 + (s[i] - 48)
+            if exp10 > 400:
+                return False
+            i += 1
+    exp10 = scale - exp10 if exp_neg else scale + exp10
+    if mantissa == 0:
+        value = 0.0
+    elif digits <= 15 and -22 <= exp10 <= 22:
+        value = <double>mantissa
+        if exp10 < 0:
+            value = value / resp3_pow10[-exp10]
+        else:
+            value = value * resp3_pow10[exp10]
+    elif not (RESP3_Q_MIN <= exp10 <= RESP3_Q_MAX
+              and resp3_eisel_lemire(mantissa, <int>exp10, &value)):
+        return False
+    out[0] = -value if neg else value
+    return True
+
+
+cdef void _init_powers_of_five():
+    """128-bit truncated powers of five for Eisel-Lemire (fast_float's table)."""
+    cdef int q, index = 0
+    cdef object c, p5, mask = (1 << 64) - 1, five = 5
+    for q in range(RESP3_Q_MIN, RESP3_Q_MAX + 1):
+        if q < 0:
+            p5 = five ** -q
+            z = p5.bit_length()  # 2**(z-1) < p5 < 2**z
+            if q >= -27:
+                c = (<object>1 << (z + 127)) // p5 + 1
+            else:
+                c = (<object>1 << (2 * z + 128)) // p5 + 1
+                c >>= max(0, c.bit_length() - 128)
+        else:
+            p5 = five ** q
+            c = p5 >> (p5.bit_length() - 128) if p5.bit_length() > 128 else p5 << (128 - p5.bit_length())
+        resp3_p5_hi[index] = c >> 64
+        resp3_p5_lo[index] = c & mask
+        index += 1
+
+
+_init_powers_of_five()
 
 
 cdef bint _is_bignum(const unsigned char* s, Py_ssize_t n) noexcept nogil:
@@ -480,8 +652,8 @@ cdef class Reader:
                 f"cannot decode string as {self._encoding} ({exc.reason})", at
             ) from None
 
-    cdef int _push(self, int kind, object container, uint64_t remaining, bint streamed,
-                   bint sized) except -1:
+    cdef int _push(self, int kind, object container, uint64_t remaining,
+                   bint streamed) except -1:
         cdef Frame* frame
         cdef Py_ssize_t cap
         if self._depth == self._stack_cap:
@@ -496,10 +668,8 @@ cdef class Reader:
         frame.container = <PyObject*>container
         frame.key = NULL
         frame.remaining = remaining
-        frame.index = 0
         frame.kind = kind
         frame.streamed = streamed
-        frame.sized = sized
         self._depth += 1
         return 0
 
@@ -508,8 +678,6 @@ cdef class Reader:
         self._depth -= 1
         cdef Frame* frame = &self._stack[self._depth]
         cdef object container = <object>frame.container
-        if frame.sized:
-            PyObject_GC_Track(frame.container)
         Py_DECREF(container)  # the frame's reference; ``container`` holds its own
         frame.container = NULL
         Py_XDECREF(frame.key)
@@ -522,23 +690,21 @@ cdef class Reader:
     cdef int _open(self, int kind, int64_t n, bint streamed, Py_ssize_t room,
                    Py_ssize_t at) except -1:
         """Push a frame for a non-empty aggregate of ``n`` elements (or a streamed one)."""
-        cdef bint sized = False
+        cdef Py_ssize_t room_for = 0
         if self._depth >= self._max_nesting:
             raise self._fail(f"nesting deeper than max_depth={self._max_depth}", at)
         if kind == K_ARRAY or kind == K_PUSH:
-            sized = not streamed and (n <= 16 or n <= room // 3)
-            if kind == K_ARRAY:
-                container = PyList_New(n if sized else 0)
-            else:
-                container = resp3_new_sublist(<PyTypeObject*>_Push, n if sized else 0)
-            if sized:
-                PyObject_GC_UnTrack(<PyObject*>container)  # holds NULL slots until full
+            if not streamed and (n <= 16 or n <= room // 3):
+                room_for = n
+            container = resp3_new_list(
+                <PyTypeObject*>(list if kind == K_ARRAY else _Push), room_for
+            )
         elif kind == K_SET:
             container = set()
         else:
             container = {}
         self._push(kind, container, 0 if streamed else
-                   <uint64_t>n * (2 if kind == K_MAP or kind == K_ATTR else 1), streamed, sized)
+                   <uint64_t>n * (2 if kind == K_MAP or kind == K_ATTR else 1), streamed)
         return 0
 
     cdef object _parse(self):
@@ -547,6 +713,7 @@ cdef class Reader:
         cdef const unsigned char* data
         cdef Py_ssize_t end, pos, nl, nxt, size
         cdef int64_t n = 0
+        cdef double number
         cdef int rc, kind
         cdef unsigned char type_byte
         cdef bint streamed
@@ -581,7 +748,7 @@ cdef class Reader:
                 if type_byte == 36 and size == 1 and line[0] == 63:  # $?
                     if self._depth >= self._max_nesting:
                         raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
-                    self._push(K_STRING, [], 0, True, False)
+                    self._push(K_STRING, [], 0, True)
                     self._pos = nxt
                     continue
                 rc = _parse_int(line, size, &n)
@@ -619,7 +786,10 @@ cdef class Reader:
                         )
                     nxt += n + 2
                     if type_byte == 36:
-                        value = self._decode(data, n, pos)
+                        if self._encoding is None:
+                            value = PyBytes_FromStringAndSize(<const char*>data, n)
+                        else:
+                            value = self._decode(data, n, pos)
                     elif type_byte == 61:
                         if n < 4 or data[3] != 58:
                             raise self._fail("verbatim string without 'fmt:' prefix", pos)
@@ -673,7 +843,7 @@ cdef class Reader:
                     if kind == K_ARRAY:
                         value = []
                     elif kind == K_PUSH:
-                        value = resp3_new_sublist(<PyTypeObject*>_Push, 0)
+                        value = resp3_new_list(<PyTypeObject*>_Push, 0)
                     elif kind == K_SET:
                         value = set()
                     else:
@@ -699,11 +869,13 @@ cdef class Reader:
             elif type_byte == 44:  # , double
                 if not _is_double(line, size):
                     raise self._fail(f"invalid double {_line_repr(line, size)}", pos)
-                buf[nl] = 0  # terminate the line in place for the C conversion
-                try:
-                    value = PyOS_string_to_double(<const char*>line, NULL, NULL)
-                finally:
-                    buf[nl] = 13
+                if not _fast_double(line, size, &number):
+                    buf[nl] = 0  # terminate the line in place for the C conversion
+                    try:
+                        number = PyOS_string_to_double(<const char*>line, NULL, NULL)
+                    finally:
+                        buf[nl] = 13
+                value = number
             elif type_byte == 40:  # ( big number
                 if not _is_bignum(line, size):
                     raise self._fail(f"invalid big number {_line_repr(line, size)}", pos)
@@ -733,12 +905,7 @@ cdef class Reader:
                 frame = &self._stack[self._depth - 1]
                 kind = frame.kind
                 if kind == K_ARRAY or kind == K_PUSH:
-                    if frame.sized:
-                        Py_INCREF(value)
-                        (<PyListObject*>frame.container).ob_item[frame.index] = <PyObject*>value
-                        frame.index += 1
-                    else:
-                        PyList_Append(<object>frame.container, value)
+                    resp3_append(<object>frame.container, value)
                 elif kind == K_SET:
                     PySet_Add(<object>frame.container,
                               _hashable(value) if _needs_hashable(value) else value)
