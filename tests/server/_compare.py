@@ -56,8 +56,25 @@ class Recorder:
         return call
 
 
-def compare(r: resp3.Redis, redispy: Any, script: Callable[[Any], object]) -> list[Any]:
-    """Run ``script`` on a fresh db with each client; assert equal logs; return ours."""
+def masked(value: Any, volatile: frozenset[str]) -> Any:
+    """``value`` with the timing fields named in ``volatile`` (dict keys) set to None."""
+    if isinstance(value, dict):
+        return {k: None if k in volatile else masked(v, volatile) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v, volatile) for v in value]
+    if isinstance(value, tuple):
+        return tuple(masked(v, volatile) for v in value)
+    return value
+
+
+def compare(
+    r: resp3.Redis, redispy: Any, script: Callable[[Any], object], volatile: tuple[str, ...] = ()
+) -> list[Any]:
+    """Run ``script`` on a fresh db with each client; assert equal logs; return ours.
+
+    ``volatile`` names dict keys whose values depend on timing (``idle``...); they are
+    compared after being masked, everything else exactly.
+    """
     runs = []
     for client in (r, redispy):
         r.flushdb()
@@ -66,6 +83,8 @@ def compare(r: resp3.Redis, redispy: Any, script: Callable[[Any], object]) -> li
         runs.append(recorder.log)
     ours, theirs = runs
     assert len(ours) == len(theirs)
+    mask = frozenset(volatile)
     for index, (a, b) in enumerate(zip(ours, theirs, strict=True)):
+        a, b = masked(a, mask), masked(b, mask)
         assert same(a, b), f"call #{index}: resp3 {a!r} != redis-py {b!r}"
     return ours
