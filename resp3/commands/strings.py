@@ -114,33 +114,51 @@ def _set_with_options(
     ifdeq: Any,
     ifdne: Any,
 ) -> Command[bool | ByteStr | None]:
-    if _count_set(ex, px, exat, pxat) + bool(keepttl) > 1:
+    expiries = (ex is not None) + (px is not None) + (exat is not None) + (pxat is not None)
+    if expiries + bool(keepttl) > 1:
         raise DataError("SET: ex, px, exat, pxat and keepttl are mutually exclusive")
-    conditions = bool(nx) + bool(xx) + _count_set(ifeq, ifne, ifdeq, ifdne)
-    if conditions > 1:
-        raise DataError("SET: nx, xx, ifeq, ifne, ifdeq and ifdne are mutually exclusive")
-    args: list[Any] = [b"SET", name, value]
-    if nx:
-        args.append(b"NX")
-    elif xx:
-        args.append(b"XX")
-    elif ifeq is not None:
-        args += (b"IFEQ", ifeq)
-    elif ifne is not None:
-        args += (b"IFNE", ifne)
-    elif ifdeq is not None:
-        args += (b"IFDEQ", ifdeq)
-    elif ifdne is not None:
-        args += (b"IFDNE", ifdne)
+    args: tuple[Any, ...]
+    if ifeq is None and ifne is None and ifdeq is None and ifdne is None:
+        if nx and xx:
+            raise DataError("SET: nx, xx, ifeq, ifne, ifdeq and ifdne are mutually exclusive")
+        conditional = bool(nx or xx)
+        if nx:
+            args = (b"SET", name, value, b"NX")
+        elif xx:
+            args = (b"SET", name, value, b"XX")
+        else:
+            args = (b"SET", name, value)
+    else:
+        args = _set_condition(name, value, nx, xx, ifeq, ifne, ifdeq, ifdne)
+        conditional = True
     if get:
-        args.append(b"GET")
-    args += expiry_args("SET", ex, px, exat, pxat)
-    if keepttl:
-        args.append(b"KEEPTTL")
+        args += (b"GET",)
+    if expiries:
+        if type(ex) is int:  # the common case, validated inline
+            args += (b"EX", ex)
+        else:
+            args += expiry_args("SET", ex, px, exat, pxat)
+    elif keepttl:
+        args += (b"KEEPTTL",)
     # Re-sending is harmless only for an unconditional SET that does not return the
     # old value (the second GET would see the new one).
-    flags = 0 if conditions or get else IDEMPOTENT
-    return Command(tuple(args), None if get else ok_or_none, flags=flags)
+    flags = 0 if conditional or get else IDEMPOTENT
+    return Command(args, None if get else ok_or_none, flags=flags)
+
+
+def _set_condition(
+    name: Key, value: Value, nx: bool, xx: bool, ifeq: Any, ifne: Any, ifdeq: Any, ifdne: Any
+) -> tuple[Any, ...]:
+    """SET's IFEQ/IFNE/IFDEQ/IFDNE (Redis 8.4), exclusive with each other and NX/XX."""
+    if bool(nx) + bool(xx) + _count_set(ifeq, ifne, ifdeq, ifdne) > 1:
+        raise DataError("SET: nx, xx, ifeq, ifne, ifdeq and ifdne are mutually exclusive")
+    if ifeq is not None:
+        return (b"SET", name, value, b"IFEQ", ifeq)
+    if ifne is not None:
+        return (b"SET", name, value, b"IFNE", ifne)
+    if ifdeq is not None:
+        return (b"SET", name, value, b"IFDEQ", ifdeq)
+    return (b"SET", name, value, b"IFDNE", ifdne)
 
 
 def _count_set(*options: object) -> int:
