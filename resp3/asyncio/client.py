@@ -145,7 +145,12 @@ class Redis(CoreCommands, AsyncExecutor):
             if mux is not None and mux.is_connected:
                 return mux
             mux = AsyncConnection(self.config)
-            await mux.connect()
+            try:
+                await mux.connect()
+            except AuthenticationError:
+                raise
+            except ConnectionError as exc:  # refused, reset: no command was written
+                raise NotSentError(str(exc)) from exc
             self._mux = mux
             return mux
 
@@ -187,11 +192,25 @@ class Redis(CoreCommands, AsyncExecutor):
 
     async def _execute_dedicated(self, cmd: Command[Any], data: bytes) -> Any:
         """Blocking commands: a connection of their own, closed if the wait is cancelled."""
-        conn = await self.pool.acquire()
+        conn = await self._acquire()
         try:
             return await conn.execute(data, cmd)
         finally:
             await self.pool.release(conn)
+
+    async def _acquire(self) -> AsyncConnection:
+        """A dedicated connection; failing to open one is retried, as nothing was sent."""
+        failures = 0
+        while True:
+            try:
+                return await self.pool.acquire()
+            except AuthenticationError:
+                raise
+            except ConnectionError:
+                failures += 1
+                if failures > self.retry.retries:
+                    raise
+                await asyncio.sleep(self.retry.backoff.compute(failures))
 
     async def _execute_batch(
         self, data: bytes, count: int, retry_safe: bool
