@@ -288,3 +288,61 @@ def test_mixins_expose_every_family() -> None:
         assert callable(getattr(CoreCommands, name)), name
     assert CoreCommands.get.__doc__ and "GET" in CoreCommands.get.__doc__
     assert issubclass(resp3.errors.DataError, TypeError)
+
+
+class PagedScans:
+    """Fake client: two pages per scan (cursor 7, then 0), recording each call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def _page(self, call: tuple[Any, ...], first: Any, last: Any) -> tuple[int, Any]:
+        self.calls.append(call)
+        return (7, first) if len(self.calls) == 1 else (0, last)
+
+    def scan(self, cursor: int = 0, match: Any = None, count: Any = None, _type: Any = None) -> Any:
+        return self._page((cursor, match, count, _type), [b"a"], [b"b"])
+
+    def hscan(
+        self,
+        name: Any,
+        cursor: int = 0,
+        match: Any = None,
+        count: Any = None,
+        no_values: Any = None,
+    ) -> Any:
+        if no_values:
+            return self._page((name, cursor, no_values), [b"f"], [b"g"])
+        return self._page((name, cursor, no_values), {b"f": b"1"}, {b"g": b"2"})
+
+    def sscan(self, name: Any, cursor: int = 0, match: Any = None, count: Any = None) -> Any:
+        return self._page((name, cursor, match, count), [b"m"], [])
+
+    def zscan(
+        self,
+        name: Any,
+        cursor: int = 0,
+        match: Any = None,
+        count: Any = None,
+        score_cast_func: Any = float,
+    ) -> Any:
+        return self._page((name, cursor, score_cast_func), [(b"m", 1.0)], [(b"n", 2.0)])
+
+
+def test_scan_iterators_follow_the_cursor_until_zero() -> None:
+    from resp3.commands.iterators import hscan_iter, scan_iter, sscan_iter, zscan_iter
+
+    fake = PagedScans()
+    assert list(scan_iter(fake, match="a*", count=5, _type="string")) == [b"a", b"b"]
+    assert fake.calls == [(0, "a*", 5, "string"), (7, "a*", 5, "string")]
+    fake = PagedScans()
+    assert list(hscan_iter(fake, "h")) == [(b"f", b"1"), (b"g", b"2")]
+    assert fake.calls == [("h", 0, None), ("h", 7, None)]
+    fake = PagedScans()
+    assert list(hscan_iter(fake, "h", no_values=True)) == [b"f", b"g"]
+    fake = PagedScans()
+    assert list(sscan_iter(fake, "s", match="m*")) == [b"m"]
+    assert fake.calls == [("s", 0, "m*", None), ("s", 7, "m*", None)]
+    fake = PagedScans()
+    assert list(zscan_iter(fake, "z", score_cast_func=int)) == [(b"m", 1.0), (b"n", 2.0)]
+    assert fake.calls == [("z", 0, int), ("z", 7, int)]
