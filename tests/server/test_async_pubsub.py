@@ -98,23 +98,22 @@ async def test_messages_are_the_sync_clients_dicts(
 async def test_listen_and_async_iteration(
     r: resp3.Redis, server: RedisServer, protocol: int
 ) -> None:
-    async with client(server, protocol) as ar:
-        async with ar.pubsub(ignore_subscribe_messages=True) as p:
-            await p.subscribe("jobs")
-            await eventually(lambda: r.pubsub_numsub("jobs")[0][1] == 1, "the subscription")
-            for i in range(5):
-                await ar.publish("jobs", f"job-{i}")
-            seen: list[Any] = []
-            async for message in p.listen():
-                seen.append(message["data"])
-                if len(seen) == 3:
-                    break
-            async for message in p:  # __aiter__ is listen()
-                seen.append(message["data"])
-                if len(seen) == 5:
-                    await p.unsubscribe()
-            assert seen == [f"job-{i}".encode() for i in range(5)]
-            assert not p.subscribed, "unsubscribing everything ends the iteration"
+    async with client(server, protocol) as ar, ar.pubsub(ignore_subscribe_messages=True) as p:
+        await p.subscribe("jobs")
+        await eventually(lambda: r.pubsub_numsub("jobs")[0][1] == 1, "the subscription")
+        for i in range(5):
+            await ar.publish("jobs", f"job-{i}")
+        seen: list[Any] = []
+        async for message in p.listen():
+            seen.append(message["data"])
+            if len(seen) == 3:
+                break
+        async for message in p:  # __aiter__ is listen()
+            seen.append(message["data"])
+            if len(seen) == 5:
+                await p.unsubscribe()
+        assert seen == [f"job-{i}".encode() for i in range(5)]
+        assert not p.subscribed, "unsubscribing everything ends the iteration"
 
 
 @async_test
@@ -128,18 +127,17 @@ async def test_sync_and_async_handlers(r: resp3.Redis, server: RedisServer, prot
         await asyncio.sleep(0)
         handled.append(("async", message["channel"]))
 
-    async with client(server, protocol) as ar:
-        async with ar.pubsub(ignore_subscribe_messages=True) as p:
-            await p.subscribe("plain", **{"h.sync": on_sync})
-            await p.psubscribe(**{"h.a*": on_async})
-            await eventually(lambda: r.pubsub_numpat() == 1, "the pattern subscription")
-            await eventually(lambda: r.pubsub_numsub("plain")[0][1] == 1, "the subscription")
-            await ar.publish("h.sync", "x")
-            await ar.publish("h.async", "y")
-            await ar.publish("plain", "z")
-            message = await next_message(p)
-            assert (message["channel"], message["data"]) == (b"plain", b"z")
-            assert handled == [("sync", b"x"), ("async", b"h.async")]
+    async with client(server, protocol) as ar, ar.pubsub(ignore_subscribe_messages=True) as p:
+        await p.subscribe("plain", **{"h.sync": on_sync})
+        await p.psubscribe(**{"h.a*": on_async})
+        await eventually(lambda: r.pubsub_numpat() == 1, "the pattern subscription")
+        await eventually(lambda: r.pubsub_numsub("plain")[0][1] == 1, "the subscription")
+        await ar.publish("h.sync", "x")
+        await ar.publish("h.async", "y")
+        await ar.publish("plain", "z")
+        message = await next_message(p)
+        assert (message["channel"], message["data"]) == (b"plain", b"z")
+        assert handled == [("sync", b"x"), ("async", b"h.async")]
 
 
 @async_test
