@@ -189,10 +189,21 @@ _CODES: dict[str, type[ResponseError]] = {
 }
 
 
+# ERR replies that are really authentication failures (as in redis-py).
+_AUTH_ERR_PREFIXES = (
+    "Client sent AUTH, but no password is set",
+    "AUTH <password> called without any password configured",
+    "invalid password",
+    "invalid username-password pair",
+)
+
+
 def error_from_reply(message: str) -> ResponseError:
     """Build the error object for a ``-`` or ``!`` reply (returned, not raised)."""
     code, sep, rest = message.partition(" ")
     cls = _CODES.get(code)
     if cls is None:
         return ResponseError(message, code)
+    if cls is ResponseError and rest.startswith(_AUTH_ERR_PREFIXES):
+        cls = AuthenticationResponseError
     return cls(rest if sep else "", code)

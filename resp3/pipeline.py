@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from ._reader import pack_commands
-from .commands import CoreCommands
+from .commands import CoreCommands, keys
 from .commands._base import RETRY_SAFE, Command, PipelineExecutor
 from .errors import ConnectionError, RedisError, TimeoutError, WatchError
 
@@ -85,12 +85,12 @@ class Pipeline(CoreCommands, PipelineExecutor):
         if self.explicit_transaction:
             raise RedisError("cannot issue WATCH after MULTI")
         self.watching = True
-        return self._immediate(Command((b"WATCH", *names)))
+        return self._immediate(keys.watch(*names))
 
     def unwatch(self) -> Any:
         if not self.watching:
             return True
-        result = self._immediate(Command((b"UNWATCH",)))
+        result = self._immediate(keys.unwatch())
         self.watching = False
         return result
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from .._reader import pack_commands
-from ..commands import CoreCommands
+from ..commands import CoreCommands, keys
 from ..commands._base import RETRY_SAFE, Command, PipelineExecutor
 from ..errors import ConnectionError, RedisError, WatchError
 
@@ -76,12 +76,12 @@ class Pipeline(CoreCommands, PipelineExecutor):
         if self.explicit_transaction:
             raise RedisError("cannot issue WATCH after MULTI")
         self.watching = True
-        return await self._immediate(Command((b"WATCH", *names)))
+        return await self._immediate(keys.watch(*names))
 
     async def unwatch(self) -> Any:  # type: ignore[override]  # immediate, awaited
         if not self.watching:
             return True
-        result = await self._immediate(Command((b"UNWATCH",)))
+        result = await self._immediate(keys.unwatch())
         self.watching = False
         return result
 
