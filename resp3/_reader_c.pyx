@@ -40,6 +40,9 @@ __all__ = ["DEFAULT_MAX_BULK_LEN", "DEFAULT_MAX_DEPTH", "Reader", "encode_comman
 DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 512
 MAX_NUMBER_LINE = 64
+# A bulk string at least this long goes into its bytes object as it arrives, once an
+# eighth of it is here, instead of through the buffer (one copy fewer, no regrowth).
+cdef Py_ssize_t BIG_BULK = 256 * 1024
 
 
 cdef extern from "Python.h":
@@ -253,6 +256,34 @@ cdef inline int _parse_int(const unsigned char* s, Py_ssize_t n, int64_t* out) n
     return 0
 
 
+cdef inline Py_ssize_t _scan_number(const unsigned char* buf, Py_ssize_t start, Py_ssize_t end,
+                                    int64_t* out) noexcept nogil:
+    """Index of the CRLF ending ``[-]digits`` (1 to 18) at ``start``, else -1."""
+    cdef Py_ssize_t i = start
+    cdef Py_ssize_t stop
+    cdef int64_t acc = 0
+    cdef unsigned int d
+    cdef bint neg = i < end and buf[i] == 45
+    if neg:
+        i += 1
+    stop = i + 18 if end - i > 18 else end
+    d = buf[i] - 48 if i < stop else 10
+    if d > 9:
+        return -1
+    while True:
+        acc = acc * 10 + d
+        i += 1
+        if i >= stop:
+            return -1
+        d = buf[i] - 48
+        if d > 9:
+            break
+    if buf[i] != 13 or i + 1 >= end or buf[i + 1] != 10:
+        return -1
+    out[0] = -acc if neg else acc
+    return i
+
+
 cdef inline Py_ssize_t _digits(const unsigned char* s, Py_ssize_t i, Py_ssize_t n) noexcept nogil:
     while i < n and <unsigned int>(s[i] - 48) < 10u:
         i += 1
@@ -442,12 +473,17 @@ cdef class Reader:
 
     cdef unsigned char* _buf
     cdef Py_ssize_t _len, _cap, _pos
+    cdef Py_ssize_t _want  # bytes from _pos that the unfinished bulk payload needs
+    # A large bulk string in transit: its final bytes object, filled by feed() directly.
+    cdef object _big
+    cdef Py_ssize_t _big_fill, _big_size
+    cdef int64_t _big_start  # stream offset of its '$' (where the Python twin's _pos is)
     cdef int64_t _base  # stream offset of _buf[0], for error messages
     cdef Frame* _stack
     cdef Py_ssize_t _depth, _stack_cap
     cdef int64_t _max_bulk
     cdef Py_ssize_t _max_nesting
-    cdef bint _busy, _utf8
+    cdef bint _busy, _utf8, _string_open
     cdef object _protocol, _encoding, _errors, _max_bulk_len, _max_depth
     cdef bytes _encoding_c, _errors_c
     cdef object _attrs, _pending_attr, _failure
@@ -493,7 +529,8 @@ cdef class Reader:
         self._clear_stack()
         self._len = self._pos = 0
         self._base = 0
-        self._attrs = self._pending_attr = self._failure = None
+        self._attrs = self._pending_attr = self._failure = self._big = None
+        self._want = 0
 
     def __dealloc__(self):
         self._clear_stack()
@@ -502,6 +539,7 @@ cdef class Reader:
 
     cdef void _clear_stack(self) noexcept:
         cdef Frame* frame
+        self._string_open = False
         while self._depth:
             self._depth -= 1
             frame = &self._stack[self._depth]
@@ -529,6 +567,8 @@ cdef class Reader:
 
     def buffered(self):
         """Bytes fed but not yet consumed by a complete reply."""
+        if self._big is not None:
+            return self._base + self._len - self._big_start
         return self._len - self._pos
 
     def feed(self, data, offset=0, length=-1):
@@ -567,10 +607,22 @@ cdef class Reader:
             PyBuffer_Release(&view)
 
     cdef int _append(self, const char* data, Py_ssize_t n) except -1:
-        cdef Py_ssize_t need, cap
+        cdef Py_ssize_t need, cap, count
         cdef unsigned char* grown
         if self._busy:
             raise RuntimeError("Reader.feed() called while the reader is parsing")
+        if self._big is not None and self._pos == self._len and self._big_fill < self._big_size:
+            count = min(n, self._big_size - self._big_fill)
+            memcpy(PyBytes_AS_STRING(self._big) + self._big_fill, data, count)
+            self._big_fill += count
+            self._base += self._len + count  # those bytes are consumed already
+            self._len = self._pos = 0
+            data += count
+            n -= count
+        if self._pos == self._len and self._cap > 4 * 1024 * 1024 and n < self._cap // 4:
+            PyMem_Free(self._buf)  # give back the room a huge reply needed
+            self._buf = NULL
+            self._cap = 0
         if self._pos:
             if self._pos == self._len:
                 self._base += self._pos
@@ -585,6 +637,10 @@ cdef class Reader:
             cap = self._cap * 2
             if cap < need:
                 cap = need
+            # A bulk payload is on its way: make room for it at once, but never more
+            # than 8 times what has arrived, whatever its header claims.
+            if self._pos + self._want + 1 > cap and self._want + 1 <= 8 * need:
+                cap = self._pos + self._want + 1
             if cap < 16384:
                 cap = 16384
             grown = <unsigned char*>PyMem_Realloc(self._buf, cap)
@@ -671,11 +727,13 @@ cdef class Reader:
         frame.kind = kind
         frame.streamed = streamed
         self._depth += 1
+        self._string_open = kind == K_STRING
         return 0
 
     cdef object _pop(self):
         """Remove the top frame and return its (now complete) container."""
         self._depth -= 1
+        self._string_open = False
         cdef Frame* frame = &self._stack[self._depth]
         cdef object container = <object>frame.container
         Py_DECREF(container)  # the frame's reference; ``container`` holds its own
@@ -685,7 +743,8 @@ cdef class Reader:
         return container
 
     cdef inline bint _in_string(self) noexcept:
-        return self._depth > 0 and self._stack[self._depth - 1].kind == K_STRING
+        # A streamed string holds only ';' chunks, never frames: it can only be on top.
+        return self._string_open
 
     cdef int _open(self, int kind, int64_t n, bint streamed, Py_ssize_t room,
                    Py_ssize_t at) except -1:
@@ -707,6 +766,32 @@ cdef class Reader:
                    <uint64_t>n * (2 if kind == K_MAP or kind == K_ATTR else 1), streamed)
         return 0
 
+    cdef void _start_big(self, int64_t n, Py_ssize_t pos, Py_ssize_t nxt) except *:
+        """Move a large, partly received bulk payload into its final bytes object."""
+        cdef Py_ssize_t count = min(self._len - nxt, n)
+        self._big = PyBytes_FromStringAndSize(NULL, n)
+        memcpy(PyBytes_AS_STRING(self._big), self._buf + nxt, count)
+        self._big_fill = count
+        self._big_size = n
+        self._big_start = self._base + pos
+        self._pos = nxt + count
+
+    cdef object _finish_big(self):
+        """The completed large bulk string, once its CRLF is checked."""
+        cdef Py_ssize_t pos = self._pos
+        if self._buf[pos] != 13 or self._buf[pos + 1] != 10:
+            raise self._fail(
+                f"missing CRLF after {self._big_size}-byte payload of type '$'", pos
+            )
+        value = self._big
+        if self._encoding is not None:  # may raise: the payload stays for the next gets()
+            value = self._decode(
+                <const unsigned char*>PyBytes_AS_STRING(value), self._big_size,
+                <Py_ssize_t>(self._big_start - self._base),
+            )
+        self._big = None
+        return value
+
     cdef object _parse(self):
         cdef unsigned char* buf
         cdef const unsigned char* line
@@ -719,182 +804,202 @@ cdef class Reader:
         cdef bint streamed
         cdef Frame* frame
         cdef object value
+        self._want = 0
         while True:
             # Reloaded every element: Python code called below may have grown the buffer.
             buf = self._buf
             end = self._len
             pos = self._pos
-            if pos >= end:
-                return _INCOMPLETE
-            type_byte = buf[pos]
-            if not _KNOWN[type_byte]:
-                raise self._fail(f"unknown type byte {bytes([type_byte])!r}", pos)
-            nl = _find_crlf(buf, pos + 1, end)
-            if nl < 0:
-                if (end - pos > MAX_NUMBER_LINE if _NUMBERED[type_byte]
-                        else end - pos - 2 > self._max_bulk):
-                    raise self._fail(f"missing CRLF after type {_type_name(type_byte)}", pos)
-                return _INCOMPLETE
-            line = buf + pos + 1
-            size = nl - pos - 1
-            nxt = nl + 2
-            if type_byte != 59 and self._in_string():
-                raise self._fail(
-                    f"expected ';' chunk in streamed string, got type {_type_name(type_byte)}",
-                    pos,
-                )
-            if type_byte == 36 or type_byte == 61 or type_byte == 33 or type_byte == 59:
-                # $ bulk string, = verbatim, ! bulk error, ; streamed-string chunk
-                if type_byte == 36 and size == 1 and line[0] == 63:  # $?
-                    if self._depth >= self._max_nesting:
-                        raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
-                    self._push(K_STRING, [], 0, True)
-                    self._pos = nxt
-                    continue
-                rc = _parse_int(line, size, &n)
-                if rc:
-                    raise self._number_error(rc, line, size, type_byte, pos)
-                if n < -1:
-                    raise self._fail(f"negative length {n} for type {_type_name(type_byte)}", pos)
-                if n > self._max_bulk:
-                    raise self._fail(
-                        f"bulk length {n} exceeds max_bulk_len={self._max_bulk_len}", pos
-                    )
-                if n == -1:
-                    if type_byte != 36:
-                        raise self._fail(
-                            f"negative length -1 for type {_type_name(type_byte)}", pos
-                        )
-                    value = None
-                elif n == 0 and type_byte == 59:  # ';0' ends a streamed string
-                    if not self._in_string():
-                        raise self._fail("';' chunk outside a streamed string", pos)
-                    value = b"".join(self._pop())
-                    if self._encoding is not None:
-                        value = self._decode(
-                            <const unsigned char*>PyBytes_AS_STRING(value), Py_SIZE(value), pos
-                        )
+            if self._big is not None:
+                if self._big_fill < self._big_size or end - pos < 2:
+                    return _INCOMPLETE
+                value = self._finish_big()
+                nxt = pos + 2
+            else:
+                if pos >= end:
+                    return _INCOMPLETE
+                type_byte = buf[pos]
+                if not _KNOWN[type_byte]:
+                    raise self._fail(f"unknown type byte {bytes([type_byte])!r}", pos)
+                # Lengths and integers: digits straight to CRLF (else the general path below).
+                rc = -1
+                nl = _scan_number(buf, pos + 1, end, &n) if _NUMBERED[type_byte] else -1
+                if nl >= 0:
+                    rc = 0
                 else:
-                    if end - nxt - 2 < n:
-                        return _INCOMPLETE
-                    data = buf + nxt
-                    if data[n] != 13 or data[n + 1] != 10:
-                        raise self._fail(
-                            f"missing CRLF after {n}-byte payload of type "
-                            f"{_type_name(type_byte)}",
-                            nxt + n,
-                        )
-                    nxt += n + 2
-                    if type_byte == 36:
-                        if self._encoding is None:
-                            value = PyBytes_FromStringAndSize(<const char*>data, n)
-                        else:
-                            value = self._decode(data, n, pos)
-                    elif type_byte == 61:
-                        if n < 4 or data[3] != 58:
-                            raise self._fail("verbatim string without 'fmt:' prefix", pos)
-                        value = self._decode(data + 4, n - 4, pos)
-                    elif type_byte == 33:
-                        value = _error_from_reply(
-                            PyUnicode_DecodeUTF8(<const char*>data, n, "replace")
-                        )
-                    else:
-                        if not self._in_string():
-                            raise self._fail("';' chunk outside a streamed string", pos)
-                        PyList_Append(
-                            <object>self._stack[self._depth - 1].container,
-                            PyBytes_FromStringAndSize(<const char*>data, n),
-                        )
+                    nl = _find_crlf(buf, pos + 1, end)
+                if nl < 0:
+                    if (end - pos > MAX_NUMBER_LINE if _NUMBERED[type_byte]
+                            else end - pos - 2 > self._max_bulk):
+                        raise self._fail(f"missing CRLF after type {_type_name(type_byte)}", pos)
+                    return _INCOMPLETE
+                line = buf + pos + 1
+                size = nl - pos - 1
+                nxt = nl + 2
+                if type_byte != 59 and self._in_string():
+                    raise self._fail(
+                        f"expected ';' chunk in streamed string, got type {_type_name(type_byte)}",
+                        pos,
+                    )
+                if type_byte == 36 or type_byte == 61 or type_byte == 33 or type_byte == 59:
+                    # $ bulk string, = verbatim, ! bulk error, ; streamed-string chunk
+                    if type_byte == 36 and size == 1 and line[0] == 63:  # $?
+                        if self._depth >= self._max_nesting:
+                            raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
+                        self._push(K_STRING, [], 0, True)
                         self._pos = nxt
                         continue
-            elif type_byte == 58:  # : integer
-                rc = _parse_int(line, size, &n)
-                if rc:
-                    raise self._number_error(rc, line, size, type_byte, pos)
-                value = PyLong_FromLongLong(n)
-            elif type_byte == 43:  # + simple string
-                if size == 2 and line[0] == 79 and line[1] == 75 and self._encoding is None:
-                    value = _OK
-                else:
-                    value = self._decode(line, size, pos)
-            elif type_byte == 42 or type_byte == 37 or type_byte == 126 or type_byte == 62 \
-                    or type_byte == 124:  # * % ~ > |
-                kind = _KIND[type_byte]
-                streamed = size == 1 and line[0] == 63 and kind != K_PUSH and kind != K_ATTR
-                if not streamed:
-                    rc = _parse_int(line, size, &n)
+                    if rc < 0:
+                        rc = _parse_int(line, size, &n)
                     if rc:
                         raise self._number_error(rc, line, size, type_byte, pos)
                     if n < -1:
+                        raise self._fail(f"negative length {n} for type {_type_name(type_byte)}", pos)
+                    if n > self._max_bulk:
                         raise self._fail(
-                            f"negative length {n} for type {_type_name(type_byte)}", pos
+                            f"bulk length {n} exceeds max_bulk_len={self._max_bulk_len}", pos
                         )
                     if n == -1:
-                        if type_byte != 42:
+                        if type_byte != 36:
                             raise self._fail(
                                 f"negative length -1 for type {_type_name(type_byte)}", pos
                             )
                         value = None
-                if streamed or n > 0:
-                    self._open(kind, n, streamed, end - nxt, pos)
-                    self._pos = nxt
-                    continue
-                if n == 0:
-                    if kind == K_ARRAY:
-                        value = []
-                    elif kind == K_PUSH:
-                        value = resp3_new_list(<PyTypeObject*>_Push, 0)
-                    elif kind == K_SET:
-                        value = set()
+                    elif n == 0 and type_byte == 59:  # ';0' ends a streamed string
+                        if not self._in_string():
+                            raise self._fail("';' chunk outside a streamed string", pos)
+                        value = b"".join(self._pop())
+                        if self._encoding is not None:
+                            value = self._decode(
+                                <const unsigned char*>PyBytes_AS_STRING(value), Py_SIZE(value), pos
+                            )
                     else:
-                        value = {}
-                        if kind == K_ATTR:
+                        if end - nxt - 2 < n:
+                            if type_byte == 36 and n >= BIG_BULK and (end - nxt) * 8 >= n:
+                                self._start_big(n, pos, nxt)
+                            else:
+                                self._want = nxt + n + 2 - self._pos
+                            return _INCOMPLETE
+                        data = buf + nxt
+                        if data[n] != 13 or data[n + 1] != 10:
+                            raise self._fail(
+                                f"missing CRLF after {n}-byte payload of type "
+                                f"{_type_name(type_byte)}",
+                                nxt + n,
+                            )
+                        nxt += n + 2
+                        if type_byte == 36:
+                            if self._encoding is None:
+                                value = PyBytes_FromStringAndSize(<const char*>data, n)
+                            else:
+                                value = self._decode(data, n, pos)
+                        elif type_byte == 61:
+                            if n < 4 or data[3] != 58:
+                                raise self._fail("verbatim string without 'fmt:' prefix", pos)
+                            value = self._decode(data + 4, n - 4, pos)
+                        elif type_byte == 33:
+                            value = _error_from_reply(
+                                PyUnicode_DecodeUTF8(<const char*>data, n, "replace")
+                            )
+                        else:
+                            if not self._in_string():
+                                raise self._fail("';' chunk outside a streamed string", pos)
+                            PyList_Append(
+                                <object>self._stack[self._depth - 1].container,
+                                PyBytes_FromStringAndSize(<const char*>data, n),
+                            )
                             self._pos = nxt
-                            if self._depth == 0:
-                                self._pending_attr = value
                             continue
-            elif type_byte == 45:  # - simple error
-                value = _error_from_reply(PyUnicode_DecodeUTF8(<const char*>line, size, "replace"))
-            elif type_byte == 95:  # _ null
-                if size:
-                    raise self._fail(f"null with payload {_line_repr(line, size)}", pos)
-                value = None
-            elif type_byte == 35:  # # boolean
-                if size == 1 and line[0] == 116:
-                    value = True
-                elif size == 1 and line[0] == 102:
-                    value = False
-                else:
-                    raise self._fail(f"invalid boolean {_line_repr(line, size)}", pos)
-            elif type_byte == 44:  # , double
-                if not _is_double(line, size):
-                    raise self._fail(f"invalid double {_line_repr(line, size)}", pos)
-                if not _fast_double(line, size, &number):
-                    buf[nl] = 0  # terminate the line in place for the C conversion
+                elif type_byte == 58:  # : integer
+                    if rc < 0:
+                        rc = _parse_int(line, size, &n)
+                    if rc:
+                        raise self._number_error(rc, line, size, type_byte, pos)
+                    value = PyLong_FromLongLong(n)
+                elif type_byte == 43:  # + simple string
+                    if size == 2 and line[0] == 79 and line[1] == 75 and self._encoding is None:
+                        value = _OK
+                    else:
+                        value = self._decode(line, size, pos)
+                elif type_byte == 42 or type_byte == 37 or type_byte == 126 or type_byte == 62 \
+                        or type_byte == 124:  # * % ~ > |
+                    kind = _KIND[type_byte]
+                    streamed = size == 1 and line[0] == 63 and kind != K_PUSH and kind != K_ATTR
+                    if not streamed:
+                        if rc < 0:
+                            rc = _parse_int(line, size, &n)
+                        if rc:
+                            raise self._number_error(rc, line, size, type_byte, pos)
+                        if n < -1:
+                            raise self._fail(
+                                f"negative length {n} for type {_type_name(type_byte)}", pos
+                            )
+                        if n == -1:
+                            if type_byte != 42:
+                                raise self._fail(
+                                    f"negative length -1 for type {_type_name(type_byte)}", pos
+                                )
+                            value = None
+                    if streamed or n > 0:
+                        self._open(kind, n, streamed, end - nxt, pos)
+                        self._pos = nxt
+                        continue
+                    if n == 0:
+                        if kind == K_ARRAY:
+                            value = []
+                        elif kind == K_PUSH:
+                            value = resp3_new_list(<PyTypeObject*>_Push, 0)
+                        elif kind == K_SET:
+                            value = set()
+                        else:
+                            value = {}
+                            if kind == K_ATTR:
+                                self._pos = nxt
+                                if self._depth == 0:
+                                    self._pending_attr = value
+                                continue
+                elif type_byte == 45:  # - simple error
+                    value = _error_from_reply(PyUnicode_DecodeUTF8(<const char*>line, size, "replace"))
+                elif type_byte == 95:  # _ null
+                    if size:
+                        raise self._fail(f"null with payload {_line_repr(line, size)}", pos)
+                    value = None
+                elif type_byte == 35:  # # boolean
+                    if size == 1 and line[0] == 116:
+                        value = True
+                    elif size == 1 and line[0] == 102:
+                        value = False
+                    else:
+                        raise self._fail(f"invalid boolean {_line_repr(line, size)}", pos)
+                elif type_byte == 44:  # , double
+                    if not _is_double(line, size):
+                        raise self._fail(f"invalid double {_line_repr(line, size)}", pos)
+                    if not _fast_double(line, size, &number):
+                        buf[nl] = 0  # terminate the line in place for the C conversion
+                        try:
+                            number = PyOS_string_to_double(<const char*>line, NULL, NULL)
+                        finally:
+                            buf[nl] = 13
+                    value = number
+                elif type_byte == 40:  # ( big number
+                    if not _is_bignum(line, size):
+                        raise self._fail(f"invalid big number {_line_repr(line, size)}", pos)
                     try:
-                        number = PyOS_string_to_double(<const char*>line, NULL, NULL)
-                    finally:
-                        buf[nl] = 13
-                value = number
-            elif type_byte == 40:  # ( big number
-                if not _is_bignum(line, size):
-                    raise self._fail(f"invalid big number {_line_repr(line, size)}", pos)
-                try:
-                    value = int(PyBytes_FromStringAndSize(<const char*>line, size))
-                except ValueError:  # longer than sys.get_int_max_str_digits() allows
-                    raise self._fail(
-                        f"big number of {size - (line[0] == 43 or line[0] == 45)} digits "
-                        "exceeds the interpreter's limit (sys.set_int_max_str_digits)",
-                        pos,
-                    ) from None
-            else:  # . end of a streamed aggregate
-                if size:
-                    raise self._fail(f"end marker with payload {_line_repr(line, size)}", pos)
-                if self._depth == 0 or not self._stack[self._depth - 1].streamed:
-                    raise self._fail("'.' outside a streamed aggregate", pos)
-                if self._stack[self._depth - 1].key != NULL:
-                    raise self._fail("streamed map ended between a key and its value", pos)
-                value = self._pop()
+                        value = int(PyBytes_FromStringAndSize(<const char*>line, size))
+                    except ValueError:  # longer than sys.get_int_max_str_digits() allows
+                        raise self._fail(
+                            f"big number of {size - (line[0] == 43 or line[0] == 45)} digits "
+                            "exceeds the interpreter's limit (sys.set_int_max_str_digits)",
+                            pos,
+                        ) from None
+                else:  # . end of a streamed aggregate
+                    if size:
+                        raise self._fail(f"end marker with payload {_line_repr(line, size)}", pos)
+                    if self._depth == 0 or not self._stack[self._depth - 1].streamed:
+                        raise self._fail("'.' outside a streamed aggregate", pos)
+                    if self._stack[self._depth - 1].key != NULL:
+                        raise self._fail("streamed map ended between a key and its value", pos)
+                    value = self._pop()
             self._pos = nxt
             # A complete value: attach it to its parent, closing finished frames.
             while True:
