@@ -215,14 +215,26 @@ class Redis(CoreCommands, AsyncExecutor):
     async def _execute_batch(
         self, data: bytes, count: int, retry_safe: bool
     ) -> tuple[int, list[Any]]:
-        """A pipeline's bytes, written as one block on the shared connection."""
+        """A pipeline's bytes, written as one block on the shared connection.
+
+        ``socket_timeout`` bounds the wait for the whole block (TimeoutError, not
+        retried: a transaction may have run); the late replies are dropped in order.
+        """
+        timeout = self.config.socket_timeout
         failures = 0
         while True:
             try:
                 mux = self._mux
                 if mux is None or not mux.is_connected:
                     mux = await self._connect_mux()
-                return mux.protocol, await mux.execute_batch(data, count)
+                fut = mux.execute_batch(data, count)
+                if timeout is None:
+                    return mux.protocol, await fut
+                try:
+                    async with _timeout(timeout):
+                        return mux.protocol, await fut
+                except asyncio.TimeoutError:
+                    raise TimeoutError(f"pipeline timed out after {timeout}s") from None
             except AuthenticationError:
                 raise
             except ConnectionError as exc:

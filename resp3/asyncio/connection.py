@@ -109,7 +109,15 @@ class AsyncConnection(asyncio.Protocol):
         except OSError as exc:
             raise ConnectionError(f"error connecting to {cfg.address}: {exc}") from exc
         try:
-            await self._handshake()
+            if cfg.socket_timeout is None:
+                await self._handshake()
+            else:  # a server that accepts but never answers (CLIENT PAUSE) must not hang us
+                await asyncio.wait_for(self._handshake(), cfg.socket_timeout)
+        except asyncio.TimeoutError:
+            self.close()
+            raise TimeoutError(
+                f"no handshake reply from {cfg.address} within {cfg.socket_timeout}s"
+            ) from None
         except BaseException:
             self.close()
             raise

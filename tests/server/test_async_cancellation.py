@@ -196,6 +196,39 @@ async def test_socket_timeout_during_debug_sleep_keeps_replies_in_step(
 
 
 @async_test
+async def test_socket_timeout_bounds_pipelines_and_the_handshake(
+    r3: resp3.Redis, server: RedisServer
+) -> None:
+    r3.set("a", "A")
+    async with client(server) as sleeper, client(server, socket_timeout=0.1) as ar:
+        await asyncio.gather(sleeper.ping(), ar.ping())
+        mux = mux_of(ar)
+        sleep = asyncio.ensure_future(sleeper.execute_command("DEBUG", "SLEEP", "0.4"))
+        await asyncio.sleep(0.02)
+        for transaction in (False, True):
+            with pytest.raises(resp3.TimeoutError, match=r"pipeline timed out after 0\.1s"):
+                await ar.pipeline(transaction).get("a").incr("n").execute()
+        await sleep
+        pipe = ar.pipeline(False).get("a").incr("n")
+        assert await pipe.execute() == [b"A", 3], "both timed-out blocks ran, once each"
+        assert mux_of(ar) is mux
+    r3.client_pause(300)  # every command waits, HELLO included
+    async with client(server, socket_timeout=0.1) as fresh:
+        start = asyncio.get_running_loop().time()
+        with pytest.raises(resp3.TimeoutError, match="no handshake reply"):
+            await fresh.get("a")
+        assert asyncio.get_running_loop().time() - start < 0.25
+        for _ in range(20):
+            try:
+                assert await fresh.get("a") == b"A"
+                break
+            except resp3.TimeoutError:
+                continue
+        else:
+            raise AssertionError("no reply after the pause ended")
+
+
+@async_test
 async def test_cancelled_blpop_does_not_swallow_a_later_push(
     r3: resp3.Redis, server: RedisServer
 ) -> None:
