@@ -17,7 +17,8 @@ timed as returned, not joined. Every output is joined once before timing and com
 byte for byte with redis-py pure's, so a wrong encoding stops the run.
 
 Each timed call encodes ``--batch`` commands (default 1000): a loop of single encodes,
-or one ``pack_commands``. Median of ``--repeats`` samples, garbage collector paused.
+or one ``pack_commands``. Median of ``--repeats`` samples taken round-robin across
+implementations, garbage collector paused.
 Run from the repository root: ``.venv/bin/python bench/bench_encoder.py [--quick]``.
 """
 
@@ -177,10 +178,9 @@ def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, str]]
     rows: list[dict[str, Any]] = []
     for name, commands in all_cases:
         for mode in ("single", "batch"):
-            seconds: dict[str, float | None] = {}
-            for impl in impls:
-                fn = runner(impl.encoders, mode, commands) if impl.encoders else None
-                seconds[impl.key] = measure(fn, args.repeats, args.min_time) if fn else None
+            fns = {i.key: runner(i.encoders, mode, commands) for i in impls if i.encoders}
+            seconds: dict[str, float | None] = {i.key: None for i in impls}
+            seconds.update(measure(fns, args.repeats, args.min_time))
             pure, hired = seconds["redis-py"], seconds["hiredis"]
             for impl in impls:
                 t = seconds[impl.key]

@@ -13,9 +13,10 @@ given). ``PayloadSocket`` below hands out the pre-cut chunks from a list, one pe
 measured cost is the parser and its buffer, not a fake socket.
 
 Timing: one warm-up call, then enough calls per sample to last ``--min-time`` seconds,
-``--repeats`` samples, median reported. The cyclic garbage collector is paused while
-timing (as ``timeit`` does) for every implementation alike. Numbers from one machine
-and one run: compare columns within a run, not across runs.
+``--repeats`` samples taken round-robin across implementations, median reported. The
+cyclic garbage collector is paused while timing (as ``timeit`` does) for every
+implementation alike. Numbers come from one machine and one run: compare columns
+within a run, not across runs.
 
 Run from the repository root: ``.venv/bin/python bench/bench_reader.py [--quick]``.
 """
@@ -33,7 +34,7 @@ import statistics
 import sys
 import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,27 +304,38 @@ def pin_to_one_core(cpu: int | None) -> str:
     return f"pinned to CPU {chosen} of {allowed}"
 
 
-def measure(fn: Callable[[], object], repeats: int, min_time: float) -> float:
-    """Median seconds per call over ``repeats`` samples of at least ``min_time`` each."""
-    fn()  # warm-up: caches, allocator, lazily built tables
-    start = time.perf_counter()
-    fn()
-    single = max(time.perf_counter() - start, 1e-9)
-    loops = max(1, round(min_time / single))
-    samples = []
+def measure(
+    fns: Mapping[str, Callable[[], object]], repeats: int, min_time: float
+) -> dict[str, float]:
+    """Median seconds per call of each function, sampled round-robin.
+
+    Each function first gets a warm-up call and a calibration call that sets how many
+    calls make one sample of at least ``min_time``. Samples are then taken in turns
+    (a, b, c, a, b, c, ...), so a burst of load from another process lands on every
+    implementation alike instead of skewing one of them.
+    """
+    loops: dict[str, int] = {}
+    for key, fn in fns.items():
+        fn()  # warm-up: caches, allocator, lazily built tables
+        start = time.perf_counter()
+        fn()
+        loops[key] = max(1, round(min_time / max(time.perf_counter() - start, 1e-9)))
+    samples: dict[str, list[float]] = {key: [] for key in fns}
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         for _ in range(repeats):
-            start = time.perf_counter()
-            for _ in range(loops):
-                fn()
-            samples.append((time.perf_counter() - start) / loops)
+            for key, fn in fns.items():
+                count = loops[key]
+                start = time.perf_counter()
+                for _ in range(count):
+                    fn()
+                samples[key].append((time.perf_counter() - start) / count)
     finally:
         if was_enabled:
             gc.enable()
-    return statistics.median(samples)
+    return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def cpu_model() -> str:
@@ -351,10 +363,6 @@ def environment(extra: dict[str, str]) -> dict[str, str]:
             info[name] = "not installed"
     info.update(extra)
     return info
-
-
-def ratio(num: float | None, den: float | None) -> str:
-    return f"{num / den:.2f}x" if num and den else "n/a"
 
 
 def human(rate: float) -> str:
@@ -401,10 +409,9 @@ def run(args: argparse.Namespace) -> tuple[list[dict[str, Any]], dict[str, str]]
     rows: list[dict[str, Any]] = []
     for payload in payloads:
         chunks = cut(payload.data, args.chunk_size)
-        seconds: dict[str, float | None] = {}
-        for impl in impls:
-            fn = impl.make(payload, chunks) if impl.make else None
-            seconds[impl.key] = measure(fn, args.repeats, args.min_time) if fn else None
+        fns = {i.key: i.make(payload, chunks) for i in impls if i.make is not None}
+        seconds: dict[str, float | None] = {i.key: None for i in impls}
+        seconds.update(measure(fns, args.repeats, args.min_time))
         for impl in impls:
             t = seconds[impl.key]
             rows.append(
