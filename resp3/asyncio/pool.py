@@ -30,6 +30,7 @@ class AsyncConnectionPool:
         self.max_connections = max_connections
         self.timeout = timeout
         self._idle: list[AsyncConnection] = []
+        self._in_use: set[AsyncConnection] = set()
         self._created = 0
         self._cond: asyncio.Condition | None = None
 
@@ -45,6 +46,7 @@ class AsyncConnectionPool:
                 while self._idle:
                     conn = self._idle.pop()
                     if conn.is_connected:
+                        self._in_use.add(conn)
                         return conn
                     self._created -= 1
                 if self.max_connections is None or self._created < self.max_connections:
@@ -54,12 +56,15 @@ class AsyncConnectionPool:
                     await asyncio.wait_for(cond.wait(), self.timeout)
                 except asyncio.TimeoutError:
                     raise ConnectionError(
-                        f"no connection available within {self.timeout}s (max_connections={self.max_connections})"
+                        f"no connection available within {self.timeout}s "
+                        f"(max_connections={self.max_connections})"
                     ) from None
         conn = AsyncConnection(self.config)
+        self._in_use.add(conn)  # from now on, so that aclose() can abort the handshake
         try:
             await conn.connect()
         except BaseException:
+            self._in_use.discard(conn)
             await self._forget()
             raise
         return conn
@@ -71,6 +76,7 @@ class AsyncConnectionPool:
 
     async def release(self, conn: AsyncConnection) -> None:
         """Return a connection; one that is broken or still owes replies is closed."""
+        self._in_use.discard(conn)
         if not conn.is_connected or conn.in_flight or conn.push_queue is not None:
             conn.close()
             await self._forget()
@@ -88,7 +94,10 @@ class AsyncConnectionPool:
             await self.release(conn)
 
     async def aclose(self) -> None:
+        """Close idle connections and borrowed ones (their waiters get ConnectionError)."""
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
         self._created -= len(idle)
+        for conn in list(self._in_use):
+            conn.close()  # its borrower's release() sees it closed and forgets it

@@ -339,8 +339,13 @@ async def test_async_with_and_aclose_release_every_connection(
     await eventually(lambda: client_ids(r3, name) == [], "the server to see both closed")
     ar2 = client(server, client_name=name)
     await ar2.ping()
+    blocked = asyncio.ensure_future(ar2.blpop(["nothing"], timeout=2))
+    await eventually(lambda: len(client_ids(r3, name)) == 2, "BLPOP to block")
     await ar2.aclose()
-    await eventually(lambda: client_ids(r3, name) == [], "aclose() to close the connection")
+    with pytest.raises(resp3.ConnectionError):
+        await blocked  # a borrowed connection is closed too, not left to leak
+    await eventually(lambda: client_ids(r3, name) == [], "aclose() to close both")
+    assert ar2.pool._idle == [] and ar2.pool._created == 0
 
 
 @async_test
