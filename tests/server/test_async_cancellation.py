@@ -229,6 +229,32 @@ async def test_socket_timeout_bounds_pipelines_and_the_handshake(
 
 
 @async_test
+async def test_out_of_band_pushes_never_take_a_callers_reply(
+    r3: resp3.Redis, server: RedisServer
+) -> None:
+    """RESP3 client-tracking invalidations arrive between replies on the shared connection."""
+    r3.mset({f"t{i}": i for i in range(100)})
+    async with client(server) as ar:
+        assert await ar.execute_command("CLIENT", "TRACKING", "ON") in (b"OK", "OK")
+        mux = mux_of(ar)
+        received: list[bytes] = []
+        original = mux.data_received
+
+        def recording(data: bytes) -> None:
+            received.append(bytes(data))
+            original(data)
+
+        mux.data_received = recording  # type: ignore[method-assign]
+        keys = [f"t{i}" for i in range(100)]
+        assert await asyncio.gather(*(ar.get(k) for k in keys)) == [b"%d" % i for i in range(100)]
+        for round_ in range(1, 4):
+            r3.mset({k: i + 1000 * round_ for i, k in enumerate(keys)})  # 100 invalidations
+            got = await asyncio.gather(*(ar.get(k) for k in keys))
+            assert got == [b"%d" % (i + 1000 * round_) for i in range(100)]
+        assert b"invalidate" in b"".join(received), "the pushes did arrive in between"
+
+
+@async_test
 async def test_cancelled_blpop_does_not_swallow_a_later_push(
     r3: resp3.Redis, server: RedisServer
 ) -> None:
