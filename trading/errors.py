@@ -10,6 +10,8 @@
     ├── OrderError          an order that cannot be built or accepted as given
     │   └── InvalidTransition   an event the order's current state does not allow
     ├── RiskDenied          a pre-trade check refused the order (``reason`` says which)
+    ├── MarketDataError     market data that cannot be published or read as documented
+    │   └── MalformedEntry  a stream entry or cache hash that is not a valid tick
     └── FixError            anything FIX-related
         └── FixParseError   bytes that do not form a valid FIX message
 
@@ -32,6 +34,8 @@ __all__ = [
     "FixParseError",
     "InvalidTransition",
     "InvalidValue",
+    "MalformedEntry",
+    "MarketDataError",
     "OffGridError",
     "OrderError",
     "RiskDenied",
@@ -125,6 +129,27 @@ class RiskDenied(TradingError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class MarketDataError(TradingError):
+    """Market data that cannot be written or read as docs/market_data.md describes (a tick
+    that has no stream ID, a stream that already holds newer entries...)."""
+
+
+class MalformedEntry(MarketDataError, ValueError):
+    """A stored tick that does not follow the serialisation format.
+
+    ``key`` is the stream (or hash) key, ``entry_id`` the stream entry ID (or None for a
+    hash without one), ``problem`` what is wrong. ``str()`` names all three, so one log
+    line is enough to find the entry with ``XRANGE key id id``.
+    """
+
+    def __init__(self, key: str, entry_id: str | None, problem: str) -> None:
+        self.key = key
+        self.entry_id = entry_id
+        self.problem = problem
+        where = f"{key} entry {entry_id}" if entry_id is not None else key
+        super().__init__(f"{where}: {problem}")
 
 
 class FixError(TradingError):
