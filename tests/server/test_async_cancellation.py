@@ -214,10 +214,8 @@ async def test_socket_timeout_bounds_pipelines_and_the_handshake(
         assert mux_of(ar) is mux
     r3.client_pause(300)  # every command waits, HELLO included
     async with client(server, socket_timeout=0.1) as fresh:
-        start = asyncio.get_running_loop().time()
         with pytest.raises(resp3.TimeoutError, match="no handshake reply"):
-            await fresh.get("a")
-        assert asyncio.get_running_loop().time() - start < 0.25
+            await fresh.get("a")  # without the bound it would wait out the pause
         for _ in range(20):
             try:
                 assert await fresh.get("a") == b"A"
