@@ -5,8 +5,9 @@ multiplexed connection (automatic pipelining: whatever many tasks issue during o
 loop iteration leaves in one write). Blocking commands, WATCH transactions and pub/sub
 borrow a dedicated connection from a pool, so they never stall the shared one.
 
-Timeouts (``socket_timeout``) are per command and cancel only the caller's wait: the
-reply, when it comes, is matched to its entry and dropped, so nothing shifts. A lost
+Timeouts (``socket_timeout``) are per command, per pipeline and per connect handshake,
+and cancel only the caller's wait: the reply, when it comes, is matched to its entry and
+dropped, so nothing shifts. A lost
 connection fails its in-flight commands with ``ConnectionError``; the next command
 reconnects. Re-sending follows the sync client's policy (docs/retry.md).
 """
