@@ -120,8 +120,11 @@ class Feed:
         """End the iteration after the current read (at most ``block_ms`` later)."""
         self._stop.set()
 
-    def _resolve(self) -> None:
-        """Turn ``$`` into each stream's last ID (``0-0`` for a missing stream)."""
+    def resolve_start(self) -> None:
+        """Pin a ``$`` start to each stream's current last ID (``0-0`` if it has none).
+
+        Done by the first read; call it earlier to fix "from now on" to this moment.
+        """
         pending = [s for s, position in self.last_ids.items() if position == "$"]
         if not pending:
             return
@@ -133,7 +136,7 @@ class Feed:
             self.last_ids[symbol] = _text(newest[0][0]) if newest else "0-0"
 
     def _read(self) -> Any:
-        self._resolve()
+        self.resolve_start()
         streams = {self._keys[s]: self.last_ids[s] for s in self.symbols}
         return self.client.xread(streams, count=self.count, block=self.block_ms)
 

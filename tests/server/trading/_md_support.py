@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+from typing import cast
 
+import resp3
 from trading.market_data.config import MarketDataConfig, parse_config
 
 WALL0 = 1_700_000_000_000_000_000  # 2023-11-14T22:13:20Z, in ns
@@ -51,3 +53,8 @@ def make_config(
         ' "generation_style": {"type": "brownian_motion", "drift": 0.001, "volatility": 0.2,'
         f' "dt": 0.1}}{options}}}'
     )
+
+
+def stream_entries(client: resp3.Redis, key: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
+    """XRANGE of the whole stream, typed as a bytes client returns it."""
+    return cast("list[tuple[bytes, dict[bytes, bytes]]]", client.xrange(key) or [])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from _md_support import make_config
+from _md_support import make_config, stream_entries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,7 +30,7 @@ from trading.market_data.ticks import FullDepth, Simple, Tick, WithVolume
 
 LAYOUT = KeyLayout()
 
-prices = st.decimals(
+prices: st.SearchStrategy[Decimal] = st.decimals(
     min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, places=None
 ).filter(lambda d: abs(d.as_tuple().exponent) <= 20)  # type: ignore[arg-type]
 volumes = st.integers(min_value=-(2**63), max_value=2**63 - 1)
@@ -56,7 +56,7 @@ def test_any_tick_round_trips_exactly_through_a_stream(client: resp3.Redis, tick
     client.delete(key)
     fields = encode_tick(tick)
     stream_id = client.xadd(key, fields, id=entry_id(tick.timestamp_ns))
-    [(read_id, read_fields)] = client.xrange(key)
+    [(read_id, read_fields)] = stream_entries(client, key)
     assert read_id == stream_id
     assert timestamp_of(read_id) == tick.timestamp_ns
     back = decode_tick(tick.symbol, read_fields, key=key, entry_id=read_id.decode())
@@ -124,10 +124,10 @@ def test_malformed_entry_names_key_id_and_problem(
     client: resp3.Redis, fields: dict[str, Any], problem: str
 ) -> None:
     key = LAYOUT.stream("AAPL")
-    stream_id = client.xadd(key, fields, id="5-1").decode()
-    [(_, stored)] = client.xrange(key)
+    client.xadd(key, fields, id="5-1")
+    [(stream_id, stored)] = stream_entries(client, key)
     with pytest.raises(MalformedEntry) as info:
-        decode_tick("AAPL", stored, key=key, entry_id=stream_id)
+        decode_tick("AAPL", stored, key=key, entry_id=stream_id.decode())
     assert info.value.key == key and info.value.entry_id == "5-1"
     assert str(info.value).startswith("md:{AAPL}:ticks entry 5-1: ")
     assert problem in str(info.value)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from _md_support import WALL0, FakeClock, make_config
+from _md_support import WALL0, FakeClock, make_config, stream_entries
 
 import resp3
 from resp3.testing import RedisServer, find_free_port
@@ -27,8 +27,7 @@ PERIOD = 100_000_000  # the configs' frequency_ms, in ns
 
 
 def _stream(client: resp3.Redis, symbol: str) -> list[tuple[bytes, dict[bytes, bytes]]]:
-    entries: list[tuple[bytes, dict[bytes, bytes]]] = client.xrange(LAYOUT.stream(symbol))
-    return entries
+    return stream_entries(client, LAYOUT.stream(symbol))
 
 
 def test_one_entry_per_symbol_per_period_and_the_cache_matches(

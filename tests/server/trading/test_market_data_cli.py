@@ -1,0 +1,89 @@
+"""``python -m trading`` end to end, as a user runs it (subprocesses, real servers)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import resp3
+from resp3.testing import RedisServer
+from trading.cli import default_redis_url
+
+ROOT = Path(__file__).resolve().parents[3]
+EXAMPLE = ROOT / "examples" / "market_data.json"
+
+
+def _run(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "trading", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _server_env(server: RedisServer) -> dict[str, str]:
+    return {"REDIS_HOST": server.host, "REDIS_PORT": str(server.port)}
+
+
+def test_market_data_publishes_for_the_given_duration(
+    server: RedisServer, client: resp3.Redis
+) -> None:
+    result = _run(
+        "market-data", "--config", str(EXAMPLE), "--duration", "1", "--seed", "3",
+        "--prefix", "cli", env=_server_env(server),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "published" in result.stdout and "dropped 0" in result.stdout
+    assert f"to redis://{server.host}:{server.port}/0" in result.stderr
+    for symbol in ("AAPL", "GOOGL", "MSFT", "TSLA"):
+        assert 8 <= client.xlen(f"cli:{{{symbol}}}:ticks") <= 10
+        assert client.hget(f"cli:{{{symbol}}}:last", "v") == b"1"
+
+
+def test_market_data_backfills_then_stops_at_duration_zero(
+    server: RedisServer, client: resp3.Redis
+) -> None:
+    result = _run(
+        "market-data", "--config", str(EXAMPLE), "--backfill", "250", "--duration", "0",
+        "--redis-url", server.url,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "backfilled 250 steps: 1000 ticks written" in result.stdout
+    assert client.xlen("md:{TSLA}:ticks") == 250
+
+
+def test_market_data_reports_a_bad_config_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"symbols": [], "frequency_ms": 0}')
+    result = _run("market-data", "--config", str(bad), "--duration", "0")
+    assert result.returncode == 2
+    assert "configuration problems in" in result.stderr and "$.frequency_ms" in result.stderr
+
+
+def test_default_url_comes_from_the_environment() -> None:
+    assert default_redis_url({}) == "redis://localhost:6379/0"
+    assert default_redis_url({"REDIS_HOST": "h", "REDIS_PORT": "7000"}) == "redis://h:7000/0"
+    with pytest.raises(ValueError, match="REDIS_PORT must be a port number"):
+        default_redis_url({"REDIS_PORT": "x"})
+
+
+def test_demo_runs_end_to_end() -> None:
+    result = _run("demo", "--duration", "2")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "ticks/s" in out and "history read back with load_history" in out
+    assert out.rstrip().endswith("server stopped")
+    rows = [line.split() for line in out.splitlines() if line.startswith("  ") and "(" in line]
+    assert [row[0] for row in rows] == ["AAPL", "GOOGL", "MSFT", "TSLA"]
+    assert all(18 <= int(row[1]) <= 20 for row in rows)
