@@ -14,6 +14,7 @@ finaliser run by the garbage collector) must not feed or read this same reader: 
 raises RuntimeError instead of corrupting the buffer under the parser.
 """
 
+cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -27,7 +28,7 @@ from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.set cimport PySet_Add, PySet_Check
 from cpython.tuple cimport PyTuple_New
 from libc.stdint cimport INT64_MAX, int64_t, uint64_t
-from libc.string cimport memchr, memcpy, memmove, strlen
+from libc.string cimport memchr, memcmp, memcpy, memmove, strlen
 
 import codecs
 import math
@@ -478,6 +479,8 @@ cdef class Reader:
     cdef object _big
     cdef Py_ssize_t _big_fill, _big_size
     cdef int64_t _big_start  # stream offset of its '$' (where the Python twin's _pos is)
+    # The first two elements of a push (kind, channel) repeat: reuse equal bytes objects.
+    cdef PyObject* _push_heads[8]
     cdef int64_t _base  # stream offset of _buf[0], for error messages
     cdef Frame* _stack
     cdef Py_ssize_t _depth, _stack_cap
@@ -533,10 +536,14 @@ cdef class Reader:
         self._want = 0
 
     def __dealloc__(self):
+        cdef int i
+        for i in range(8):
+            Py_XDECREF(self._push_heads[i])
         self._clear_stack()
         PyMem_Free(self._stack)
         PyMem_Free(self._buf)
 
+    @cython.final
     cdef void _clear_stack(self) noexcept:
         cdef Frame* frame
         self._string_open = False
@@ -606,6 +613,7 @@ cdef class Reader:
         finally:
             PyBuffer_Release(&view)
 
+    @cython.final
     cdef int _append(self, const char* data, Py_ssize_t n) except -1:
         cdef Py_ssize_t need, cap, count
         cdef unsigned char* grown
@@ -669,6 +677,7 @@ cdef class Reader:
                 return out
             out.append(reply)
 
+    @cython.final
     cdef object _next(self):
         if self._failure is not None:
             raise _ProtocolError(str(self._failure))
@@ -685,9 +694,11 @@ cdef class Reader:
 
     # -- parsing ---------------------------------------------------------------------
 
+    @cython.final
     cdef object _fail(self, what, Py_ssize_t at):
         return _ProtocolError(f"{what} at offset {self._base + at}")
 
+    @cython.final
     cdef object _number_error(self, int rc, const unsigned char* line, Py_ssize_t n,
                               unsigned char type_byte, Py_ssize_t at):
         if rc == 1:
@@ -696,6 +707,7 @@ cdef class Reader:
             )
         return self._fail(f"number {_line_repr(line, n)} out of 64-bit range", at)
 
+    @cython.final
     cdef object _decode(self, const unsigned char* data, Py_ssize_t n, Py_ssize_t at):
         if self._encoding is None:
             return PyBytes_FromStringAndSize(<const char*>data, n)
@@ -708,6 +720,7 @@ cdef class Reader:
                 f"cannot decode string as {self._encoding} ({exc.reason})", at
             ) from None
 
+    @cython.final
     cdef int _push(self, int kind, object container, uint64_t remaining,
                    bint streamed) except -1:
         cdef Frame* frame
@@ -730,6 +743,7 @@ cdef class Reader:
         self._string_open = kind == K_STRING
         return 0
 
+    @cython.final
     cdef object _pop(self):
         """Remove the top frame and return its (now complete) container."""
         self._depth -= 1
@@ -742,10 +756,12 @@ cdef class Reader:
         frame.key = NULL
         return container
 
+    @cython.final
     cdef inline bint _in_string(self) noexcept:
         # A streamed string holds only ';' chunks, never frames: it can only be on top.
         return self._string_open
 
+    @cython.final
     cdef int _open(self, int kind, int64_t n, bint streamed, Py_ssize_t room,
                    Py_ssize_t at) except -1:
         """Push a frame for a non-empty aggregate of ``n`` elements (or a streamed one)."""
@@ -766,6 +782,7 @@ cdef class Reader:
                    <uint64_t>n * (2 if kind == K_MAP or kind == K_ATTR else 1), streamed)
         return 0
 
+    @cython.final
     cdef void _start_big(self, int64_t n, Py_ssize_t pos, Py_ssize_t nxt) except *:
         """Move a large, partly received bulk payload into its final bytes object."""
         cdef Py_ssize_t count = min(self._len - nxt, n)
@@ -776,6 +793,7 @@ cdef class Reader:
         self._big_start = self._base + pos
         self._pos = nxt + count
 
+    @cython.final
     cdef object _finish_big(self):
         """The completed large bulk string, once its CRLF is checked."""
         cdef Py_ssize_t pos = self._pos
@@ -792,6 +810,22 @@ cdef class Reader:
         self._big = None
         return value
 
+    @cython.final
+    cdef object _push_head(self, const unsigned char* data, Py_ssize_t n):
+        """An equal bytes object from the cache of push kinds and channels, or a new one."""
+        cdef Py_ssize_t index = Py_SIZE(<object>self._stack[self._depth - 1].container)
+        cdef int slot = index * 4 + ((n + data[0] + data[n - 1]) & 3)
+        cdef PyObject* cached = self._push_heads[slot]
+        if (cached != NULL and Py_SIZE(<object>cached) == n
+                and memcmp(PyBytes_AS_STRING(<object>cached), data, n) == 0):
+            return <object>cached
+        value = PyBytes_FromStringAndSize(<const char*>data, n)
+        Py_INCREF(value)
+        Py_XDECREF(cached)
+        self._push_heads[slot] = <PyObject*>value
+        return value
+
+    @cython.final
     cdef object _parse(self):
         cdef unsigned char* buf
         cdef const unsigned char* line
@@ -890,7 +924,12 @@ cdef class Reader:
                         nxt += n + 2
                         if type_byte == 36:
                             if self._encoding is None:
-                                value = PyBytes_FromStringAndSize(<const char*>data, n)
+                                if (0 < n <= 64 and self._depth
+                                        and self._stack[self._depth - 1].kind == K_PUSH
+                                        and Py_SIZE(<object>self._stack[self._depth - 1].container) < 2):
+                                    value = self._push_head(data, n)
+                                else:
+                                    value = PyBytes_FromStringAndSize(<const char*>data, n)
                             else:
                                 value = self._decode(data, n, pos)
                         elif type_byte == 61:
@@ -1004,8 +1043,9 @@ cdef class Reader:
             # A complete value: attach it to its parent, closing finished frames.
             while True:
                 if self._depth == 0:
-                    self._attrs = self._pending_attr
-                    self._pending_attr = None
+                    if self._attrs is not None or self._pending_attr is not None:
+                        self._attrs = self._pending_attr
+                        self._pending_attr = None
                     return value
                 frame = &self._stack[self._depth - 1]
                 kind = frame.kind
