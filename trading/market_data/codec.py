@@ -151,13 +151,14 @@ def encode_tick(tick: Tick) -> dict[bytes, bytes]:
     return fields
 
 
-def format_prices(ticks: IntArray, tick_size: Decimal) -> list[bytes]:
+def format_prices(ticks: IntArray, tick_size: Decimal) -> list[Any]:
     """``ticks * tick_size`` as plain decimal strings, exactly, for a whole column.
 
     The result has as many decimals as ``tick_size`` (``0.01`` -> ``b"100.00"``), which is
     what ``format(Decimal(t) * tick_size, "f")`` gives, so both encoders agree byte for
-    byte. Vectorised with numpy's string ufuncs; falls back to ``Decimal`` for products
-    that would overflow int64.
+    byte. A 2-D array gives a list of lists. Vectorised with numpy (the fraction comes
+    from a lookup table up to 4 decimals); falls back to ``Decimal`` for products that
+    would overflow int64.
     """
     exponent = tick_size.as_tuple().exponent
     if not isinstance(exponent, int) or tick_size <= 0:
@@ -167,7 +168,8 @@ def format_prices(ticks: IntArray, tick_size: Decimal) -> list[bytes]:
     flat = np.asarray(ticks, dtype=np.int64)
     biggest = int(np.abs(flat).max()) if flat.size else 0
     if biggest > _INT64_MAX // mantissa:
-        return [format(Decimal(t) * tick_size, "f").encode() for t in flat.tolist()]
+        exact = [format(Decimal(t) * tick_size, "f").encode() for t in flat.ravel().tolist()]
+        return np.array(exact, dtype=object).reshape(flat.shape).tolist()  # type: ignore[no-any-return]
     units = flat * mantissa
     negative = units < 0
     magnitude = np.abs(units)
@@ -175,13 +177,25 @@ def format_prices(ticks: IntArray, tick_size: Decimal) -> list[bytes]:
         text = magnitude.astype("S")
     else:
         whole, frac = np.divmod(magnitude, 10**decimals)
-        text = np.strings.add(
-            np.strings.add(whole.astype("S"), b"."), np.strings.zfill(frac.astype("S"), decimals)
-        )
+        text = np.strings.add(whole.astype("S"), _fractions(decimals, frac))
     if negative.any():
         text = np.where(negative, np.strings.add(b"-", text), text)
-    out: list[bytes] = text.tolist()
-    return out
+    return text.tolist()  # type: ignore[no-any-return]
+
+
+_FRACTION_TABLES: dict[int, npt.NDArray[np.bytes_]] = {}
+
+
+def _fractions(decimals: int, frac: IntArray) -> npt.NDArray[np.bytes_]:
+    """``b".05"``-style fractions: a table lookup (fast) up to 4 decimals, else zfill."""
+    if decimals > 4:
+        digits = np.strings.zfill(frac.astype("S"), decimals)
+        return np.asarray(np.strings.add(b".", digits))
+    table = _FRACTION_TABLES.get(decimals)
+    if table is None:
+        table = np.array([b".%0*d" % (decimals, i) for i in range(10**decimals)])
+        _FRACTION_TABLES[decimals] = table
+    return table[frac]
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,12 +246,10 @@ def encode_arrays(arrays: TickArrays) -> EncodedArrays:
     names = format_fields(arrays.tick_format)
     values: list[list[list[Any]]] = [[] for _ in arrays.symbols]
     for name in names:
-        column = arrays.columns[name]
-        for row in range(len(arrays.symbols)):
-            if name in PRICE_FIELDS:
-                values[row].append(format_prices(column[row], arrays.tick_size))
-            else:
-                values[row].append(column[row].tolist())
+        column = arrays.columns[name]  # (symbols, steps): one numpy pass for all rows
+        rows = format_prices(column, arrays.tick_size) if name in PRICE_FIELDS else column.tolist()
+        for row, items in enumerate(rows):
+            values[row].append(items)
     return EncodedArrays(
         symbols=arrays.symbols,
         names=tuple(name.encode() for name in names),

@@ -36,9 +36,12 @@ once per distinct error; the publisher carries on.
 
 **Backfill** (:func:`backfill`) writes ``steps`` generated steps with ``batch`` XADDs per
 round trip, building each command with ``zip`` over the encoded columns (no Python code
-per tick). Re-running it with the same seed and start writes nothing: every entry is
-refused as a duplicate and counted as ``skipped``. Only entries newer than a stream's
-last entry can be appended; history older than live data needs another key prefix.
+per tick). It keeps one round trip in flight: batch ``k + 1`` is generated, encoded and
+sent before the replies of batch ``k`` are read, so the client's work overlaps the
+server's (Redis buffers the replies; nothing can deadlock, since it keeps reading).
+Re-running it with the same seed and start writes nothing: every entry is refused as a
+duplicate and counted as ``skipped``. Only entries newer than a stream's last entry can
+be appended; history older than live data needs another key prefix.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from typing import Any, Protocol
 import resp3
 from resp3 import AuthenticationError, ResponseError
 from resp3._reader import pack_commands
+from resp3.connection import Connection
 from trading.errors import MarketDataError
 from trading.market_data.codec import ID, EncodedArrays, encode_arrays
 from trading.market_data.config import MarketDataConfig, validate_config
@@ -442,16 +446,29 @@ def backfill(
     stats = BackfillStats()
     newest: dict[int, list[Any]] = {}
     started = time.perf_counter()
-    while stats.steps < steps:
-        encoded = encode_arrays(generator.generate(min(per_round, steps - stats.steps)))
-        commands: list[tuple[Any, ...]] = []
-        for row, stream in enumerate(streams):
-            head = (repeat(b"XADD"), repeat(stream), repeat(b"MAXLEN"), repeat(b"~"), repeat(trim))
-            commands += zip(*head, encoded.ids, *encoded.entry_fields(row), strict=False)
-        replies = round_trip(client, commands)
-        stats.round_trips += 1
-        _tally(stats, replies, encoded, streams, newest)
-        stats.steps += encoded.steps
+    pool = client.connection_pool
+    conn = pool.get_connection()
+    try:
+        in_flight: EncodedArrays | None = None
+        while stats.steps < steps:
+            encoded = encode_arrays(generator.generate(min(per_round, steps - stats.steps)))
+            commands: list[tuple[Any, ...]] = []
+            for row, stream in enumerate(streams):
+                head = (repeat(b"XADD"), repeat(stream), repeat(b"MAXLEN"), repeat(b"~"))
+                fields = encoded.entry_fields(row)
+                commands += zip(*head, repeat(trim), encoded.ids, *fields, strict=False)
+            conn.send(pack_commands(commands))
+            stats.steps += encoded.steps
+            if in_flight is not None:  # read the previous trip while Redis runs this one
+                _collect(conn, stats, in_flight, streams, newest)
+            in_flight = encoded
+        if in_flight is not None:
+            _collect(conn, stats, in_flight, streams, newest)
+    except BaseException:
+        conn.disconnect()  # replies may be left unread: never reuse this connection
+        raise
+    finally:
+        pool.release(conn)
     if newest:
         cache = []
         for row, fields in newest.items():
@@ -461,6 +478,18 @@ def backfill(
         stats.round_trips += 1
     stats.elapsed_s = time.perf_counter() - started
     return stats
+
+
+def _collect(
+    conn: Connection,
+    stats: BackfillStats,
+    encoded: EncodedArrays,
+    streams: list[bytes],
+    newest: dict[int, list[Any]],
+) -> None:
+    replies = [conn.read_reply() for _ in range(encoded.steps * len(streams))]
+    stats.round_trips += 1
+    _tally(stats, replies, encoded, streams, newest)
 
 
 def _tally(
