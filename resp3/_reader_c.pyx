@@ -5,9 +5,10 @@
 the representation differs here: the unread bytes live in one ``malloc`` buffer with a
 read position (``_pos``) and the absolute offset of its first byte (``_base``), and each
 unfinished aggregate is a C ``Frame`` on a growable array, so parsing stays resumable
-and costs O(n) however the bytes are split. A list is allocated at its final size only
-when the bytes already fed could hold every element (3 bytes each at least), so a
-declared ``*2147483647`` reserves nothing until the data arrives.
+and costs O(n) however the bytes are split. Nothing is reserved on a header's word
+alone: a list gets room for all its elements only when they are few (16) or when the
+bytes already fed could hold them (3 bytes each at least), so ``*2147483647`` reserves
+nothing, and a large bulk string is allocated whole only once an eighth has arrived.
 
 Any Python code the parser calls back (codecs, ``__hash__``/``__eq__`` of error keys, a
 finaliser run by the garbage collector) must not feed or read this same reader: that
@@ -18,15 +19,15 @@ cimport cython
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
-from cpython.dict cimport PyDict_Next, PyDict_SetItem
+from cpython.dict cimport PyDict_SetItem
 from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.list cimport PyList_Append, PyList_New
+from cpython.list cimport PyList_Append
 from cpython.long cimport PyLong_FromLongLong
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from cpython.object cimport PyObject, PyTypeObject
+from cpython.pyport cimport PY_SSIZE_T_MAX
 from cpython.ref cimport Py_DECREF, Py_INCREF, Py_XDECREF
 from cpython.set cimport PySet_Add, PySet_Check
-from cpython.tuple cimport PyTuple_New
 from libc.stdint cimport INT64_MAX, int64_t, uint64_t
 from libc.string cimport memchr, memcmp, memcpy, memmove, strlen
 
@@ -41,6 +42,7 @@ __all__ = ["DEFAULT_MAX_BULK_LEN", "DEFAULT_MAX_DEPTH", "Reader", "encode_comman
 DEFAULT_MAX_BULK_LEN = 512 * 1024 * 1024
 DEFAULT_MAX_DEPTH = 512
 MAX_NUMBER_LINE = 64
+cdef Py_ssize_t _MAX_NUMBER_LINE = MAX_NUMBER_LINE
 # A bulk string at least this long goes into its bytes object as it arrives, once an
 # eighth of it is here, instead of through the buffer (one copy fewer, no regrowth).
 cdef Py_ssize_t BIG_BULK = 256 * 1024
@@ -397,7 +399,8 @@ cdef void _init_powers_of_five():
                 c >>= max(0, c.bit_length() - 128)
         else:
             p5 = five ** q
-            c = p5 >> (p5.bit_length() - 128) if p5.bit_length() > 128 else p5 << (128 - p5.bit_length())
+            z = p5.bit_length()
+            c = p5 >> (z - 128) if z > 128 else p5 << (128 - z)
         resp3_p5_hi[index] = c >> 64
         resp3_p5_lo[index] = c & mask
         index += 1
@@ -448,12 +451,12 @@ cdef int64_t _floor_limit(object value) except? -1:
 cdef Py_ssize_t _ceil_limit(object value) except? -1:
     """The Py_ssize_t k with ``n >= value`` iff ``n >= k`` for every int n."""
     if isinstance(value, float):
-        if value != value or value >= 9.2e18:
-            return INT64_MAX
+        if value != value or value >= <double>PY_SSIZE_T_MAX:
+            return PY_SSIZE_T_MAX
         value = math.ceil(value)
     elif not isinstance(value, int):
         value = math.ceil(value)
-    return INT64_MAX if value >= INT64_MAX else value
+    return PY_SSIZE_T_MAX if value >= PY_SSIZE_T_MAX else value
 
 
 cdef object _concat_error(object data):
@@ -783,7 +786,7 @@ cdef class Reader:
         return 0
 
     @cython.final
-    cdef void _start_big(self, int64_t n, Py_ssize_t pos, Py_ssize_t nxt) except *:
+    cdef int _start_big(self, int64_t n, Py_ssize_t pos, Py_ssize_t nxt) except -1:
         """Move a large, partly received bulk payload into its final bytes object."""
         cdef Py_ssize_t count = min(self._len - nxt, n)
         self._big = PyBytes_FromStringAndSize(NULL, n)
@@ -792,6 +795,7 @@ cdef class Reader:
         self._big_size = n
         self._big_start = self._base + pos
         self._pos = nxt + count
+        return 0
 
     @cython.final
     cdef object _finish_big(self):
@@ -811,9 +815,18 @@ cdef class Reader:
         return value
 
     @cython.final
-    cdef object _push_head(self, const unsigned char* data, Py_ssize_t n):
+    cdef inline object _bulk(self, const unsigned char* data, Py_ssize_t n):
+        """A bulk string's bytes; a push's first two come from the cache below."""
+        cdef Frame* frame
+        if 0 < n <= 64 and self._depth:
+            frame = &self._stack[self._depth - 1]
+            if frame.kind == K_PUSH and Py_SIZE(<object>frame.container) < 2:
+                return self._push_head(data, n, Py_SIZE(<object>frame.container))
+        return PyBytes_FromStringAndSize(<const char*>data, n)
+
+    @cython.final
+    cdef object _push_head(self, const unsigned char* data, Py_ssize_t n, Py_ssize_t index):
         """An equal bytes object from the cache of push kinds and channels, or a new one."""
-        cdef Py_ssize_t index = Py_SIZE(<object>self._stack[self._depth - 1].container)
         cdef int slot = index * 4 + ((n + data[0] + data[n - 1]) & 3)
         cdef PyObject* cached = self._push_heads[slot]
         if (cached != NULL and Py_SIZE(<object>cached) == n
@@ -863,7 +876,7 @@ cdef class Reader:
                 else:
                     nl = _find_crlf(buf, pos + 1, end)
                 if nl < 0:
-                    if (end - pos > MAX_NUMBER_LINE if _NUMBERED[type_byte]
+                    if (end - pos > _MAX_NUMBER_LINE if _NUMBERED[type_byte]
                             else end - pos - 2 > self._max_bulk):
                         raise self._fail(f"missing CRLF after type {_type_name(type_byte)}", pos)
                     return _INCOMPLETE
@@ -879,7 +892,9 @@ cdef class Reader:
                     # $ bulk string, = verbatim, ! bulk error, ; streamed-string chunk
                     if type_byte == 36 and size == 1 and line[0] == 63:  # $?
                         if self._depth >= self._max_nesting:
-                            raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
+                            raise self._fail(
+                                f"nesting deeper than max_depth={self._max_depth}", pos
+                            )
                         self._push(K_STRING, [], 0, True)
                         self._pos = nxt
                         continue
@@ -888,7 +903,9 @@ cdef class Reader:
                     if rc:
                         raise self._number_error(rc, line, size, type_byte, pos)
                     if n < -1:
-                        raise self._fail(f"negative length {n} for type {_type_name(type_byte)}", pos)
+                        raise self._fail(
+                            f"negative length {n} for type {_type_name(type_byte)}", pos
+                        )
                     if n > self._max_bulk:
                         raise self._fail(
                             f"bulk length {n} exceeds max_bulk_len={self._max_bulk_len}", pos
@@ -924,12 +941,7 @@ cdef class Reader:
                         nxt += n + 2
                         if type_byte == 36:
                             if self._encoding is None:
-                                if (0 < n <= 64 and self._depth
-                                        and self._stack[self._depth - 1].kind == K_PUSH
-                                        and Py_SIZE(<object>self._stack[self._depth - 1].container) < 2):
-                                    value = self._push_head(data, n)
-                                else:
-                                    value = PyBytes_FromStringAndSize(<const char*>data, n)
+                                value = self._bulk(data, n)
                             else:
                                 value = self._decode(data, n, pos)
                         elif type_byte == 61:
@@ -998,7 +1010,9 @@ cdef class Reader:
                                     self._pending_attr = value
                                 continue
                 elif type_byte == 45:  # - simple error
-                    value = _error_from_reply(PyUnicode_DecodeUTF8(<const char*>line, size, "replace"))
+                    value = _error_from_reply(
+                        PyUnicode_DecodeUTF8(<const char*>line, size, "replace")
+                    )
                 elif type_byte == 95:  # _ null
                     if size:
                         raise self._fail(f"null with payload {_line_repr(line, size)}", pos)
