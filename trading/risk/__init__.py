@@ -9,7 +9,8 @@ Denials are values (:class:`Denial`: a stable :class:`Reason` code and a message
 from trading.risk.config import RiskConfig, load_config, parse_config
 from trading.risk.engine import RiskEngine
 from trading.risk.killswitch import KillSwitch
-from trading.risk.limits import AccountUsage, Limits, MemoryLimits, RedisLimits, RiskKeys
+from trading.risk.limits import AccountUsage, Limits, RedisLimits, RiskKeys
+from trading.risk.memory import MemoryLimits
 from trading.risk.positions import PositionBook, RedisMarks, StaticMarks
 from trading.risk.reasons import Denial, KillMode, OrderDenied, Reason
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from trading.errors import RiskDenied
 
-__all__ = ["Denial", "KillMode", "OrderDenied", "Reason"]
+__all__ = ["Denial", "KillMode", "OrderDenied", "Reason", "parse_reason"]
 
 
 class Reason(str, enum.Enum):
@@ -115,3 +115,15 @@ class OrderDenied(RiskDenied):
 
     def __reduce__(self) -> tuple[type[OrderDenied], tuple[Denial]]:
         return (OrderDenied, (self.denial,))
+
+
+def parse_reason(text: str) -> Reason | None:
+    """The reason code at the start of ``str(denial)`` (as the OMS stores it), or None
+    when ``text`` does not start with a known code followed by ``": "``."""
+    code, sep, _ = text.partition(": ")
+    if not sep:
+        return None
+    try:
+        return Reason(code)
+    except ValueError:
+        return None
