@@ -51,8 +51,14 @@ def _text(value: Any) -> str:
 def to_message(reply: Any) -> dict[str, Any] | None:
     """A pub/sub reply (RESP3 push or RESP2 array) as redis-py's message dict.
 
-    None for anything that is not a pub/sub message (e.g. the OK of a RESET).
+    A bare string is the RESP3 reply to PING (RESP2 sends ``["pong", data]``): it
+    becomes the same pong message, ``PONG`` meaning "no payload" as in redis-py.
+    None for anything else that is not a pub/sub message.
     """
+    if isinstance(reply, (bytes, str)):
+        empty = reply[:0]
+        data = empty if reply in (b"PONG", "PONG") else reply
+        return {"type": "pong", "pattern": None, "channel": None, "data": data}
     if not isinstance(reply, list) or len(reply) < 2:
         return None
     kind = _text(reply[0]).lower()
@@ -323,7 +329,11 @@ class PubSubWorkerThread(threading.Thread):
                 if reply is not INCOMPLETE:
                     self._queue.put(reply)
             except (ConnectionError, TimeoutError):
-                pubsub.connection = None
+                # The broken connection closed itself: give its pool slot back (with
+                # max_connections it would be lost for good); _connect() resubscribes.
+                broken, pubsub.connection = pubsub.connection, None
+                if broken is not None:
+                    pubsub.connection_pool.release(broken)
             except BaseException as exc:
                 if self.exception_handler is None:
                     raise
