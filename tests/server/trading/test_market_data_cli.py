@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -87,3 +89,32 @@ def test_demo_runs_end_to_end() -> None:
     rows = [line.split() for line in out.splitlines() if line.startswith("  ") and "(" in line]
     assert [row[0] for row in rows] == ["AAPL", "GOOGL", "MSFT", "TSLA"]
     assert all(18 <= int(row[1]) <= 20 for row in rows)
+
+
+def test_sigterm_finishes_the_batch_and_prints_the_summary(
+    server: RedisServer, client: resp3.Redis
+) -> None:
+    command = [sys.executable, "-m", "trading", "market-data", "--config", str(EXAMPLE)]
+    command += ["--redis-url", server.url, "--prefix", "sig"]
+    proc = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while client.xlen("sig:{AAPL}:ticks") < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    assert "SIGTERM received: finishing the current batch" in err
+    published = int(out.split("published ")[1].split()[0])
+    assert published == 4 * client.xlen("sig:{AAPL}:ticks") >= 12

@@ -10,6 +10,7 @@ import pytest
 from _md_support import WALL0, make_config
 
 import resp3
+from resp3.testing import RedisServer
 from trading.market_data.config import MarketDataConfig
 from trading.market_data.feed import Feed, latest_tick
 from trading.market_data.generators import TickGenerator
@@ -95,3 +96,14 @@ def test_key_layout_round_trips_symbols_and_refuses_bad_prefixes() -> None:
         layout.symbol_of("md:{BRK.B}:ticks")
     with pytest.raises(ValueError, match="without whitespace or braces"):
         KeyLayout("a{b")
+
+
+def test_feed_reads_resp2_replies_too(server: RedisServer, config: MarketDataConfig) -> None:
+    resp2 = resp3.Redis(host=server.host, port=server.port, protocol=2, socket_timeout=5.0)
+    resp2.flushdb()
+    backfill(resp2, TickGenerator(config, start_ns=WALL0), 4)
+    ticks = list(islice(Feed(resp2, ["AAPL", "MSFT"], start="0", block_ms=50), 8))
+    assert sorted((t.symbol, t.timestamp_ns) for t in ticks) == sorted(
+        (s, WALL0 + k * PERIOD) for s in ("AAPL", "MSFT") for k in range(1, 5)
+    )
+    resp2.close()
