@@ -225,35 +225,62 @@ def median(samples: Sequence[float]) -> float:
 _RB_LINE = re.compile(rb"(SET|GET): ([0-9.]+) requests per second")
 
 
-def redis_benchmark(
-    port: int, clients: int, pipeline: int, requests: int, repeats: int
-) -> dict[str, float] | None:
-    """Median SET and GET rates of ``redis-benchmark -t set,get -q``; None if absent.
+class RedisBenchmark:
+    """``redis-benchmark -t set,get -P p -c c -q``, sampled in turn with the clients.
 
-    The binary runs as a child of this process and so on the client core.
+    Each ``sample()`` is one run of the binary, so a noisy second hits the ceiling and
+    the clients alike. The first run (``warm_up``) sizes ``-n`` so that one run lasts
+    about ``seconds``. The binary is a child of this process, so it runs on the client
+    core. ``available`` is False when it is not on PATH (the report then says n/a).
     """
-    binary = shutil.which("redis-benchmark")
-    if binary is None:
-        return None
-    command = [binary, "-p", str(port), "-t", "set,get", "-n", str(requests)]
-    command += ["-P", str(pipeline), "-c", str(clients), "-q"]
-    samples: dict[str, list[float]] = {"SET": [], "GET": []}
-    for _ in range(repeats):
+
+    def __init__(self, port: int, clients: int, pipeline: int, seconds: float) -> None:
+        self.binary = shutil.which("redis-benchmark")
+        self.port, self.clients, self.pipeline, self.seconds = port, clients, pipeline, seconds
+        self.requests = 2_000 * pipeline
+        self.samples: dict[str, list[float]] = {"SET": [], "GET": []}
+
+    @property
+    def available(self) -> bool:
+        return self.binary is not None
+
+    def command(self) -> str:
+        return (
+            f"redis-benchmark -p PORT -t set,get -n {self.requests} "
+            f"-P {self.pipeline} -c {self.clients} -q"
+        )
+
+    def _run(self) -> dict[str, float]:
+        assert self.binary is not None
+        command = [self.binary, "-p", str(self.port), "-t", "set,get", "-n", str(self.requests)]
+        command += ["-P", str(self.pipeline), "-c", str(self.clients), "-q"]
         out = subprocess.run(command, capture_output=True, check=True, timeout=120).stdout
-        for name, rate in _RB_LINE.findall(out):
-            samples[name.decode()].append(float(rate))
-    if not samples["SET"] or not samples["GET"]:
-        raise RuntimeError(f"no rates in the output of {' '.join(command)}")
-    return {name: median(values) for name, values in samples.items()}
+        rates = {name.decode(): float(rate) for name, rate in _RB_LINE.findall(out)}
+        if set(rates) != {"SET", "GET"}:
+            raise RuntimeError(f"no SET/GET rates in the output of {' '.join(command)}: {out!r}")
+        return rates
+
+    def warm_up(self) -> None:
+        rates = self._run()
+        per_test = self.seconds / 2 * set_get_rate(rates)
+        self.requests = max(1_000, int(per_test) // self.pipeline * self.pipeline)
+
+    def sample(self, kind: str = "SET+GET") -> float:
+        """One run; returns the SET rate or the alternating SET+GET rate (``kind``)."""
+        rates = self._run()
+        for name, rate in rates.items():
+            self.samples[name].append(rate)
+        return rates["SET"] if kind == "SET" else set_get_rate(rates)
+
+    def medians(self) -> dict[str, float] | None:
+        if not self.samples["SET"]:
+            return None
+        return {name: median(values) for name, values in self.samples.items()}
 
 
 def set_get_rate(rates: dict[str, float]) -> float:
     """Rate of alternating SET and GET: the harmonic mean of the two rates."""
     return 2 / (1 / rates["SET"] + 1 / rates["GET"])
-
-
-def rb_command(clients: int, pipeline: int, requests: int) -> str:
-    return f"redis-benchmark -p PORT -t set,get -n {requests} -P {pipeline} -c {clients} -q"
 
 
 # -- reporting --------------------------------------------------------------------------

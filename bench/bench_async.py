@@ -37,6 +37,7 @@ from typing import Any
 import _harness as h
 
 AsyncUnit = Callable[[], Awaitable[Any]]
+Ceilings = dict[int, h.RedisBenchmark]  # tasks -> redis-benchmark -c tasks -P 1
 CLIENTS = ("resp3", "redis.asyncio+hiredis", "coredis", "glide")
 TASKS = (1, 10, 50, 200)
 PIPE_KEYS = [b"pipe:%04d" % i for i in range(1000)]
@@ -290,7 +291,10 @@ async def sample_all(
     return {name: h.median(values) for name, values in samples.items()}
 
 
-async def run_commands(port: int, args: argparse.Namespace, results: Results) -> None:
+async def run_commands(
+    port: int, args: argparse.Namespace, results: Results, ceilings: Ceilings
+) -> None:
+    """Task and pipeline scenarios; ``ceilings[n]`` is sampled in turn with ``n`` tasks."""
     async with contextlib.AsyncExitStack() as stack:
         clients: dict[str, Any] = {}
         for name in CLIENTS:
@@ -303,11 +307,22 @@ async def run_commands(port: int, args: argparse.Namespace, results: Results) ->
                 log(f"  {name} unavailable: {exc}")
         names = list(clients)
         for tasks in TASKS:
+            ceiling = ceilings.get(tasks)
+            warmed: set[str] = set()
 
-            async def measure_tasks(name: str, tasks: int = tasks) -> float:
-                return await tasks_rate(clients[name], tasks, args.seconds)
+            async def measure_tasks(
+                name: str, tasks: int = tasks, ceiling: Any = ceiling, warmed: set[str] = warmed
+            ) -> float:
+                if name != "redis-benchmark":
+                    return await tasks_rate(clients[name], tasks, args.seconds)
+                if name not in warmed:  # the first call is sample_all's warm-up
+                    warmed.add(name)
+                    await asyncio.to_thread(ceiling.warm_up)
+                    return 0.0
+                return float(await asyncio.to_thread(ceiling.sample))
 
-            medians = await sample_all(names, measure_tasks, args.repeats)
+            contenders = names + (["redis-benchmark"] if ceiling is not None else [])
+            medians = await sample_all(contenders, measure_tasks, args.repeats)
             for name, rate in medians.items():
                 results.rates[(f"SET+GET, {tasks} tasks", name)] = rate
             log(f"  {tasks} tasks: done")
@@ -343,9 +358,6 @@ async def run_pubsub(port: int, args: argparse.Namespace, results: Results) -> N
         log(f"  {scenario}: done")
 
 
-Ceilings = dict[int, tuple[int, dict[str, float] | None]]  # -c -> (-n, median rates)
-
-
 def report(results: Results, ceilings: Ceilings, env: str) -> str:
     headers = ["scenario", "unit", *CLIENTS, "resp3 / redis.asyncio (target)"]
     headers += ["resp3 / coredis", "resp3 / glide", "resp3 / redis-benchmark (target)"]
@@ -358,10 +370,9 @@ def report(results: Results, ceilings: Ceilings, env: str) -> str:
         target = {"SET+GET, 50 tasks": 4.0, "SET+GET, 1 tasks": 1.0}.get(scenario)
         ceiling_text = ""
         for clients, rb_target in ((1, None), (50, 0.5)):
-            rb = ceilings[clients][1] if clients in ceilings else None
+            rb = results.rates.get((f"SET+GET, {clients} tasks", "redis-benchmark"))
             if scenario == f"SET+GET, {clients} tasks":
-                reference = h.set_get_rate(rb) if rb is not None else None
-                ceiling_text = f"{h.fmt_ratio(ours, reference, rb_target)} of -c {clients}"
+                ceiling_text = f"{h.fmt_ratio(ours, rb, rb_target)} of -c {clients}"
         rows.append(
             [
                 scenario,
@@ -375,13 +386,13 @@ def report(results: Results, ceilings: Ceilings, env: str) -> str:
         )
     out = [f"Environment: {env}", "", h.markdown_table(headers, rows), ""]
     ceiling_rows = []
-    for clients, (requests, rb) in ceilings.items():
-        command = h.rb_command(clients, 1, requests)
-        if rb is None:
-            ceiling_rows.append([command, "n/a", "n/a", "n/a"])
+    for ceiling in ceilings.values():
+        medians = ceiling.medians()
+        if medians is None:
+            ceiling_rows.append([ceiling.command(), "n/a", "n/a", "n/a"])
         else:
-            rates = [rb["SET"], rb["GET"], h.set_get_rate(rb)]
-            ceiling_rows.append([command, *(h.fmt_rate(r) for r in rates)])
+            rates = [medians["SET"], medians["GET"], h.set_get_rate(medians)]
+            ceiling_rows.append([ceiling.command(), *(h.fmt_rate(r) for r in rates)])
     out.append(h.markdown_table(["ceiling", "SET/s", "GET/s", "SET+GET/s"], ceiling_rows))
     if results.publisher:
         out.append(
@@ -393,9 +404,9 @@ def report(results: Results, ceilings: Ceilings, env: str) -> str:
     return "\n".join(out)
 
 
-async def run(args: argparse.Namespace, port: int) -> Results:
+async def run(args: argparse.Namespace, port: int, ceilings: Ceilings) -> Results:
     results = Results()
-    await run_commands(port, args, results)
+    await run_commands(port, args, results, ceilings)
     await run_pubsub(port, args, results)
     return results
 
@@ -413,12 +424,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     try:
         h.load_dataset(server.port)
-        results = asyncio.run(run(args, server.port))
-        log("redis-benchmark:")
-        ceilings: Ceilings = {}
-        sizes = ((1, 10_000), (50, 20_000)) if args.quick else ((1, 40_000), (50, 100_000))
-        for clients, n in sizes:
-            ceilings[clients] = (n, h.redis_benchmark(server.port, clients, 1, n, args.repeats))
+        ceilings = {n: h.RedisBenchmark(server.port, n, 1, args.seconds) for n in (1, 50)}
+        usable = {n: c for n, c in ceilings.items() if c.available}
+        results = asyncio.run(run(args, server.port, usable))
         env = h.environment(
             server,
             f"{placement}, {server_placement}",

@@ -33,7 +33,6 @@ from typing import Any
 import _harness as h
 
 Unit = Callable[[], Any]
-Ceiling = tuple[str, int, dict[str, float] | None]  # command, -P, median SET/GET rates
 PIPE_KEYS = [b"pipe:%04d" % i for i in range(1000)]
 SCENARIOS = (
     "SET+GET",
@@ -348,7 +347,18 @@ def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_protocol(port: int, protocol: int, args: argparse.Namespace, results: Results) -> None:
+def run_protocol(
+    port: int,
+    protocol: int,
+    args: argparse.Namespace,
+    results: Results,
+    ceilings: dict[str, h.RedisBenchmark],
+) -> None:
+    """Every command scenario for every client in one protocol, then pub/sub.
+
+    ``ceilings`` maps a scenario to the redis-benchmark run sampled in turn with it
+    (only in the RESP3 pass: redis-benchmark speaks RESP2 whatever the clients do).
+    """
     clients: dict[str, Any] = {}
     for name in CLIENTS:
         if name in results.unavailable:
@@ -361,13 +371,18 @@ def run_protocol(port: int, protocol: int, args: argparse.Namespace, results: Re
     try:
         for scenario in SCENARIOS[:-1]:
             work = {name: units(name, c)[scenario] for name, c in clients.items()}
+            ceiling = ceilings.get(scenario) if protocol == 3 else None
             for name, (unit, ops) in work.items():
                 check(name, scenario, protocol, unit())
                 h.rate_for(unit, ops, args.seconds)  # warm-up, identical for everyone
+            if ceiling is not None:
+                ceiling.warm_up()
             samples: dict[str, list[float]] = {name: [] for name in work}
             for _ in range(args.repeats):
                 for name, (unit, ops) in work.items():
                     samples[name].append(h.rate_for(unit, ops, args.seconds))
+                if ceiling is not None:
+                    ceiling.sample()
             for name, values in samples.items():
                 results.rates[(scenario, protocol, name)] = h.median(values)
             log(f"  RESP{protocol} {scenario}: done")
@@ -404,7 +419,7 @@ def run_pubsub(
     log(f"  RESP{protocol} pub/sub: done")
 
 
-def report(results: Results, ceilings: list[Ceiling], env: str) -> str:
+def report(results: Results, ceilings: dict[str, h.RedisBenchmark], env: str) -> str:
     headers = ["scenario", "proto", "unit", *CLIENTS, "resp3 / hiredis (target)", "resp3 / glide"]
     headers.append("floor / hiredis")
     rows = []
@@ -426,17 +441,17 @@ def report(results: Results, ceilings: list[Ceiling], env: str) -> str:
             )
     out = [f"Environment: {env}", "", h.markdown_table(headers, rows), ""]
     ceiling_rows = []
-    for label, pipeline, rb in ceilings:
+    for scenario, ceiling in ceilings.items():
+        rb = ceiling.medians()
         if rb is None:
-            ceiling_rows.append([label, "n/a", "n/a", "n/a"])
+            ceiling_rows.append([ceiling.command(), "n/a", "n/a", "n/a"])
             continue
         # -P 1 is compared with sequential SET+GET, -P 100 with 100-command pipelines.
-        scenario = "SET+GET" if pipeline == 1 else "pipeline 100 SET"
-        reference = h.set_get_rate(rb) if pipeline == 1 else rb["SET"]
+        reference = h.set_get_rate(rb) if ceiling.pipeline == 1 else rb["SET"]
         ours = results.get(scenario, 3, "resp3")
         ceiling_rows.append(
             [
-                label,
+                ceiling.command(),
                 h.fmt_rate(rb["SET"]),
                 h.fmt_rate(rb["GET"]),
                 f"resp3 {scenario} (RESP3): {h.fmt_ratio(ours, reference)}",
@@ -469,15 +484,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         h.load_dataset(server.port)
         results = Results()
+        ceilings = {
+            "SET+GET": h.RedisBenchmark(server.port, 1, 1, args.seconds),
+            "pipeline 100 SET": h.RedisBenchmark(server.port, 1, 100, args.seconds),
+        }
+        usable = {k: v for k, v in ceilings.items() if v.available}
         for protocol in (3, 2):
             log(f"RESP{protocol}:")
-            run_protocol(server.port, protocol, args, results)
-        log("redis-benchmark:")
-        ceilings: list[Ceiling] = []
-        big, small = (200_000, 10_000) if args.quick else (1_000_000, 40_000)
-        for pipeline, n in ((100, big), (1, small)):
-            rates = h.redis_benchmark(server.port, 1, pipeline, n, args.repeats)
-            ceilings.append((h.rb_command(1, pipeline, n), pipeline, rates))
+            run_protocol(server.port, protocol, args, results, usable)
         env = h.environment(
             server,
             f"{placement}, {server_placement}",
