@@ -135,6 +135,8 @@ def test_ignore_subscribe_messages_and_ping(r: resp3.Redis, publisher: resp3.Red
         assert collect(p, 1) == [
             {"type": "pong", "pattern": None, "channel": None, "data": b"are you there"}
         ]
+        p.ping()
+        assert collect(p, 1) == [{"type": "pong", "pattern": None, "channel": None, "data": b""}]
         publisher.publish("quiet", "only this")
         assert kinds(collect(p, 1)) == ["message"]
 
