@@ -27,7 +27,7 @@ from typing import Final, NoReturn
 
 from trading.core import Order, Price, Quantity, TimeInForce
 from trading.core.values import EXACT, exact, quantize_ratio
-from trading.errors import OrderError
+from trading.errors import InvalidValue, OrderError
 from trading.oms.events import (
     Accept,
     CancelAccept,
@@ -153,7 +153,8 @@ def step(state: OrderState | None, event: Event, now_ns: int) -> Step:
     ``DuplicateOrder``) when the table does not allow the event, and
     :class:`~trading.errors.OrderError` when it does but the content is refused: an
     over-fill, a replace below the filled quantity, expiring a GTC order.
-    :class:`~trading.errors.OffGridError` for a fill or new terms off the instrument grid.
+    :class:`OrderError` also covers a fill or new terms off the instrument grid (its
+    ``__cause__`` is the :class:`~trading.errors.OffGridError`).
     """
     ts = event.timestamp_ns or now_ns
     if state is None:
@@ -239,9 +240,7 @@ def _fill(state: OrderState, event: FillReport, ts: int) -> Step:
     status = state.status
     if (status, _E.FILL_PARTIAL) not in TRANSITIONS:
         next_status(status, _E.FILL_PARTIAL, filled=False, where=where)  # raises
-    instrument = state.order.instrument
-    instrument.validate_quantity(event.quantity)
-    instrument.validate_price(event.price)
+    _on_grid(state, event.quantity, event.price)
     total = state.order.quantity.value
     cum = exact(EXACT.add, state.cum_qty.value, event.quantity.value)
     if cum > total:
@@ -271,6 +270,17 @@ def _fill(state: OrderState, event: FillReport, ts: int) -> Step:
     return Step(kind, after)
 
 
+def _on_grid(state: OrderState, quantity: Quantity, price: Price | None) -> None:
+    """Raise :class:`OrderError` (chained to the grid error) for values off the grid."""
+    instrument = state.order.instrument
+    try:
+        instrument.validate_quantity(quantity)
+        if price is not None:
+            instrument.validate_price(price)
+    except InvalidValue as exc:
+        raise OrderError(f"{state.where()}: {exc}") from exc
+
+
 def _replace_request(state: OrderState, event: ReplaceRequest, ts: int) -> Step:
     where = state.where()
     order = state.order
@@ -280,9 +290,7 @@ def _replace_request(state: OrderState, event: ReplaceRequest, ts: int) -> Step:
         next_status(state.status, _E.REPLACE_REQUEST, filled=False, where=where)  # raises
     if event.limit_price is not None and not order.order_type.needs_limit_price:
         raise OrderError(f"{where}: a {order.order_type.value} order has no limit price to change")
-    order.instrument.validate_quantity(quantity)
-    if limit_price is not None:
-        order.instrument.validate_price(limit_price)
+    _on_grid(state, quantity, limit_price)
     if quantity.value <= state.cum_qty.value:
         raise OrderError(
             f"{where}: new quantity {quantity} is not above the filled quantity "
