@@ -62,9 +62,9 @@ def _commands(generator: TickGenerator, steps: int, trim: int) -> list[tuple[Any
     encoded = encode_arrays(generator.generate(steps))
     commands: list[tuple[Any, ...]] = []
     for row, symbol in enumerate(encoded.symbols):
-        head = (repeat(b"XADD"), repeat(LAYOUT.stream(symbol).encode()), repeat(b"MAXLEN"))
-        head += (repeat(b"~"), repeat(trim))
-        commands += zip(*head, encoded.ids, *encoded.entry_fields(row), strict=False)
+        key = LAYOUT.stream(symbol).encode()
+        head = (repeat(b"XADD"), repeat(key), repeat(b"MAXLEN"), repeat(b"~"))
+        commands += zip(*head, repeat(trim), encoded.ids, *encoded.entry_fields(row), strict=False)
     return commands
 
 

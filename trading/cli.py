@@ -6,9 +6,9 @@ optionally writing ``--backfill N`` steps of history first. ``REDIS_HOST`` and
 ``REDIS_PORT`` give the default URL. ``ocamlot demo`` starts a throw-away server,
 publishes the example config for a few seconds, reads the history back and stops it.
 
-Exit status: 0 on success (a signal is a normal way to stop), 1 when Redis refused or
-could not be reached where that is fatal (backfill, demo), 2 for bad arguments or a bad
-configuration file.
+Exit status: 0 on success (a signal is a normal way to stop a publishing run), 1 when
+Redis refused or could not be reached where that is fatal (backfill, demo), 2 for bad
+arguments or a bad configuration file, 130 for ^C outside a publishing run.
 """
 
 from __future__ import annotations
@@ -109,6 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ocamlot: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # outside a publishing run (backfill, server start)
+        print("ocamlot: interrupted", file=sys.stderr)
+        return 130
     except (TradingError, resp3.RedisError, OSError, RuntimeError) as exc:
         print(f"ocamlot: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -29,7 +29,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,8 @@ __all__ = ["Feed", "history_dtype", "latest_tick", "load_history"]
 log = logging.getLogger("trading.market_data.feed")
 
 MalformedHandler = Callable[[MalformedEntry], None]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _text(value: bytes | str) -> str:
@@ -206,8 +208,7 @@ def _bound(value: int | datetime | None, default: str) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"naive datetime {value} is ambiguous; give it a timezone")
-        seconds = int(value.timestamp())
-        value = seconds * 1_000_000_000 + value.microsecond * 1000
+        value = (value - _EPOCH) // timedelta(microseconds=1) * 1000
     return entry_id(max(value, 1)).decode()
 
 

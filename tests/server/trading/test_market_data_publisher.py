@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
@@ -220,6 +221,10 @@ def test_loader_returns_the_requested_slice(client: resp3.Redis, tick_format: st
             got = np.rint(got / 0.01).astype(np.int64)
         assert got.tolist() == column[2, 119:345].tolist()
     assert len(load_history(client, "BRK.B", end + 1, None)) == 500 - 345
+    moment = datetime.fromtimestamp(start // 10**9, tz=timezone.utc)  # whole seconds
+    assert load_history(client, "BRK.B", moment, end).tolist() == rows.tolist()
+    with pytest.raises(ValueError, match="naive datetime"):
+        load_history(client, "BRK.B", moment.replace(tzinfo=None), end)
     empty = load_history(client, "NOPE", None, None)
     assert empty.dtype.names == ("timestamp_ns",) and len(empty) == 0
 
