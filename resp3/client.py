@@ -18,7 +18,7 @@ from .commands.iterators import hscan_iter, scan_iter, sscan_iter, zscan_iter
 from .config import ConnectionConfig, parse_url
 from .connection import Connection
 from .errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError, WatchError
-from .pool import BlockingConnectionPool, ConnectionPool
+from .pool import BlockingConnectionPool, ConnectionPool, PoolExhaustedError
 from .retry import Retry
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class Redis(CoreCommands, Executor):
         single = self._single
         try:
             conn = single or pool.get_connection()
-        except AuthenticationError:
+        except (AuthenticationError, PoolExhaustedError):
             raise
         except (ConnectionError, TimeoutError) as exc:  # never written: always safe to retry
             protocol, reply = self._with_retry(_sender(data), exc)

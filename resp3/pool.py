@@ -11,8 +11,10 @@
   poll) before handing it out, so a server restart or ``CLIENT KILL`` is noticed before
   a command is written, not after.
 
-``ConnectionPool`` raises ``ConnectionError`` at ``max_connections``;
-``BlockingConnectionPool`` waits up to ``timeout`` seconds for a free one instead.
+``ConnectionPool`` raises ``PoolExhaustedError`` (a ``ConnectionError``) at
+``max_connections``; ``BlockingConnectionPool`` waits up to ``timeout`` seconds for a
+free one instead, then raises it. The client does not retry it: a retry would only
+wait for the same busy connections again (``timeout`` times the number of tries).
 """
 
 from __future__ import annotations
@@ -26,7 +28,11 @@ from .config import ConnectionConfig, parse_url
 from .connection import Connection
 from .errors import ConnectionError
 
-__all__ = ["BlockingConnectionPool", "ConnectionPool"]
+__all__ = ["BlockingConnectionPool", "ConnectionPool", "PoolExhaustedError"]
+
+
+class PoolExhaustedError(ConnectionError):
+    """Every connection allowed by ``max_connections`` is in use (nothing was sent)."""
 
 
 class ConnectionPool:
@@ -82,7 +88,7 @@ class ConnectionPool:
                 self._in_use.add(conn)
                 return conn
             if self.max_connections is not None and self._created >= self.max_connections:
-                raise ConnectionError(
+                raise PoolExhaustedError(
                     f"too many connections (max_connections={self.max_connections})"
                 )
             self._created += 1
@@ -175,7 +181,7 @@ class BlockingConnectionPool(ConnectionPool):
                     return None
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
-                    raise ConnectionError(
+                    raise PoolExhaustedError(
                         f"no connection available within {self.timeout}s "
                         f"(max_connections={self.max_connections})"
                     )

@@ -21,6 +21,7 @@ from _helpers import client_for
 
 import resp3
 from resp3.connection import Connection
+from resp3.pool import PoolExhaustedError
 from resp3.testing import RedisServer
 
 
@@ -141,7 +142,7 @@ def test_blocking_pool_shares_few_connections_among_many_threads(server: RedisSe
 def test_connection_pool_raises_at_max_connections(server: RedisServer) -> None:
     pool = resp3.ConnectionPool(host=server.host, port=server.port, max_connections=2)
     first, second = pool.get_connection(), pool.get_connection()
-    with pytest.raises(resp3.ConnectionError, match="max_connections=2"):
+    with pytest.raises(PoolExhaustedError, match="max_connections=2"):
         pool.get_connection()
     pool.release(first)
     assert pool.get_connection() is first  # the released slot is usable again
@@ -167,6 +168,28 @@ def test_blocking_pool_times_out_with_connection_error(server: RedisServer) -> N
     for conn in held:
         pool.release(conn)
     pool.disconnect()
+
+
+@pytest.mark.parametrize("blocking", [False, True], ids=["pool", "blocking"])
+def test_client_does_not_retry_an_exhausted_pool(server: RedisServer, blocking: bool) -> None:
+    """Retrying would wait for the same busy connections again: 4 x timeout in all."""
+    client = resp3.Redis(
+        host=server.host,
+        port=server.port,
+        max_connections=1,
+        blocking_pool=blocking,
+        blocking_pool_timeout=0.3,
+        retry=resp3.Retry(retries=3, backoff=resp3.ConstantBackoff(0.1)),
+    )
+    held = client.connection_pool.get_connection()
+    start = time.monotonic()
+    with pytest.raises(PoolExhaustedError, match="max_connections=1"):
+        client.ping()
+    elapsed = time.monotonic() - start
+    assert elapsed < (0.6 if blocking else 0.1)  # one wait, no backoff sleeps
+    client.connection_pool.release(held)
+    assert client.ping() is True
+    client.close()
 
 
 @pytest.mark.parametrize("broken", [False, True], ids=["released", "discarded"])
