@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from trading.core import Order, TimeInForce
 from trading.errors import OrderError, TradingError
@@ -39,7 +39,13 @@ from trading.oms.events import (
     Submit,
 )
 from trading.oms.order_state import OrderState, step
-from trading.oms.states import TRANSITIONS, DuplicateOrder, EventKind, OrderStatus
+from trading.oms.states import (
+    TERMINAL_STATUSES,
+    TRANSITIONS,
+    DuplicateOrder,
+    EventKind,
+    OrderStatus,
+)
 
 __all__ = [
     "Change",
@@ -61,8 +67,7 @@ PreTradeCheck = Callable[[Order], "str | None"]
 Key = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One applied (or planned) event. ``after`` is the event's order afterwards;
     ``replacement`` the order born by a confirmed replace. ``duplicate`` means nothing
     changed: an identical resubmission or an exec id the order had already applied."""
@@ -206,10 +211,15 @@ class OrderBook:
         self._seen[stored.state.key] = set(stored.exec_ids)
 
     def _put(self, state: OrderState) -> None:
-        key = state.key
-        account, client_order_id = key
+        order = state.order
+        account, client_order_id = order.account, order.client_order_id
+        key = (account, client_order_id)
         previous = self._states.get(key)
         self._states[key] = state
+        if previous is not None and (previous.status in TERMINAL_STATUSES) == (
+            state.status in TERMINAL_STATUSES
+        ):
+            return  # open stays open (or done stays done): the indexes are right
         by_symbol = self._open_by_symbol.setdefault((account, state.symbol), set())
         if state.is_open:
             self._open.setdefault(account, set()).add(client_order_id)

@@ -23,7 +23,7 @@ import enum
 import sys
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Final, NoReturn
+from typing import Final, NamedTuple, NoReturn
 
 from trading.core import Order, Price, Quantity, TimeInForce
 from trading.core.values import EXACT, exact, quantize_ratio
@@ -51,6 +51,7 @@ from trading.oms.states import (
     OrderStatus,
     UnknownOrder,
     next_status,
+    resolve,
 )
 
 if sys.version_info >= (3, 11):
@@ -77,10 +78,15 @@ class ReplaceTerms:
     limit_price: Price | None
 
 
-@dataclass(frozen=True, slots=True)
-class OrderState:
+class OrderState(NamedTuple):
     """An order and where it stands. ``version`` counts the events applied (1 after the
-    creating event) and equals the length of the order's history in Redis."""
+    creating event) and equals the length of the order's history in Redis.
+
+    A ``NamedTuple`` rather than a frozen dataclass: equally immutable, and about four
+    times cheaper to build, which matters because every event builds one (the
+    in-process submit/accept path is budgeted at 20 µs per order). Compare states with
+    ``==`` only against other states.
+    """
 
     order: Order
     status: OrderStatus
@@ -136,8 +142,7 @@ class OrderState:
         return f"{self.order.account}/{self.order.client_order_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
+class Step(NamedTuple):
     """The result of one event: its classified ``kind``, the order's state ``after``,
     and for ``replace_accept`` the ``replacement`` order born under the new id."""
 
@@ -202,6 +207,12 @@ def _create(event: Event, ts: int) -> Step:
     raise UnknownOrder(f"{where}: no such order, so {type(event).__name__} is not possible")
 
 
+def _refuse(state: OrderState, kind: EventKind) -> NoReturn:
+    """Raise the table's refusal of ``kind`` in the order's status (the slow path)."""
+    next_status(state.status, kind, filled=False, where=state.where())
+    raise AssertionError(f"{state.where()}: {kind.value} is in the table after all")
+
+
 class _Keep(enum.Enum):
     KEEP = "keep"
 
@@ -218,7 +229,12 @@ def _move(
     pending: ReplaceTerms | _Keep | None = _KEEP,
 ) -> Step:
     """Look the transition up and build the next state (``pending`` kept by default)."""
-    status = next_status(state.status, kind, filled=bool(state.cum_qty.value), where=state.where())
+    target = TRANSITIONS.get((state.status, kind))
+    if target is None:
+        _refuse(state, kind)
+    status = (
+        target if isinstance(target, OrderStatus) else resolve(target, bool(state.cum_qty.value))
+    )
     after = OrderState(
         state.order,
         status,
@@ -236,16 +252,15 @@ def _move(
 
 
 def _fill(state: OrderState, event: FillReport, ts: int) -> Step:
-    where = state.where()
     status = state.status
     if (status, _E.FILL_PARTIAL) not in TRANSITIONS:
-        next_status(status, _E.FILL_PARTIAL, filled=False, where=where)  # raises
+        _refuse(state, _E.FILL_PARTIAL)
     _on_grid(state, event.quantity, event.price)
     total = state.order.quantity.value
     cum = exact(EXACT.add, state.cum_qty.value, event.quantity.value)
     if cum > total:
         raise OrderError(
-            f"{where}: fill {event.exec_id} of {event.quantity} would over-fill the order "
+            f"{state.where()}: fill {event.exec_id} of {event.quantity} would over-fill the order "
             f"(filled {state.cum_qty} of {total})"
         )
     kind = _E.FILL_COMPLETE if cum == total else _E.FILL_PARTIAL
@@ -256,7 +271,7 @@ def _fill(state: OrderState, event: FillReport, ts: int) -> Step:
     )
     after = OrderState(
         state.order,
-        next_status(status, kind, filled=True, where=where),
+        next_status(status, kind, filled=True, where=""),
         state.version + 1,
         Quantity(cum),
         notional,
@@ -287,7 +302,7 @@ def _replace_request(state: OrderState, event: ReplaceRequest, ts: int) -> Step:
     quantity = event.quantity if event.quantity is not None else order.quantity
     limit_price = event.limit_price if event.limit_price is not None else order.limit_price
     if (state.status, _E.REPLACE_REQUEST) not in TRANSITIONS:
-        next_status(state.status, _E.REPLACE_REQUEST, filled=False, where=where)  # raises
+        _refuse(state, _E.REPLACE_REQUEST)
     if event.limit_price is not None and not order.order_type.needs_limit_price:
         raise OrderError(f"{where}: a {order.order_type.value} order has no limit price to change")
     _on_grid(state, quantity, limit_price)
@@ -306,15 +321,14 @@ def _replace_accept(state: OrderState, ts: int) -> Step:
     where = state.where()
     terms = state.pending
     if state.status is not OrderStatus.PENDING_REPLACE or terms is None:
-        next_status(state.status, _E.REPLACE_ACCEPT, filled=False, where=where)  # raises
-        raise AssertionError(f"{where}: pending_replace without pending terms")
+        _refuse(state, _E.REPLACE_ACCEPT)
     if terms.quantity.value <= state.cum_qty.value:
         raise OrderError(
             f"{where}: replace to {terms.quantity} cannot be confirmed after fills reached "
             f"{state.cum_qty}; the venue must reject it"
         )
     old = _move(state, _E.REPLACE_ACCEPT, ts, pending=None).after
-    old = replace(old, replaced_by=terms.client_order_id)
+    old = old._replace(replaced_by=terms.client_order_id)
     new_order = replace(
         state.order,
         client_order_id=terms.client_order_id,
