@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from decimal import Decimal
 from itertools import islice
 
@@ -16,7 +17,7 @@ from trading.market_data.feed import Feed, latest_tick
 from trading.market_data.generators import TickGenerator
 from trading.market_data.keys import KeyLayout
 from trading.market_data.publisher import Publisher, backfill
-from trading.market_data.ticks import FullDepth, Tick
+from trading.market_data.ticks import FullDepth, Tick, WithVolume
 
 PERIOD = 100_000_000
 
@@ -53,18 +54,25 @@ def test_feed_from_now_skips_history_and_follows_new_ticks(
     )
 
 
-def test_feed_follows_a_live_publisher(client: resp3.Redis, server: object) -> None:
+def test_feed_follows_a_live_publisher(client: resp3.Redis, server: RedisServer) -> None:
     config = make_config("with_volume", frequency_ms=10)
-    feed = Feed(client, config.symbols, block_ms=100)
+    feed = Feed(client, config.symbols, block_ms=50)
     feed.resolve_start()
-    publisher = Publisher(resp3.Redis(host=client.config.host, port=client.config.port), config)
-    runner = threading.Thread(target=publisher.run, args=(0.3,))
+    publisher = Publisher(resp3.Redis(host=server.host, port=server.port), config)
+
+    def publish_then_stop_the_feed() -> None:
+        publisher.run(0.3)
+        time.sleep(0.2)  # several empty reads: everything published has been read
+        feed.stop()
+
+    runner = threading.Thread(target=publish_then_stop_the_feed)
     runner.start()
-    got = list(islice(feed, 3 * 20))
+    got = list(feed)
     runner.join()
     publisher.client.close()
+    assert len(got) == publisher.stats.published > 0
     assert {t.symbol for t in got} == set(config.symbols)
-    assert all(t.quote.__struct_config__.tag == "with_volume" for t in got)
+    assert all(isinstance(t.quote, WithVolume) for t in got)
     stamps = [t.timestamp_ns for t in got if t.symbol == "AAPL"]
     assert stamps == sorted(stamps) and len(set(stamps)) == len(stamps)
 
