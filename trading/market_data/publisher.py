@@ -55,9 +55,7 @@ from itertools import repeat
 from typing import Any, Protocol
 
 import resp3
-from resp3 import AuthenticationError, ResponseError
-from resp3._reader import pack_commands
-from resp3.connection import Connection
+from resp3 import AuthenticationError, Connection, ResponseError, pack_commands
 from trading.errors import MarketDataError
 from trading.market_data.codec import ID, EncodedArrays, encode_arrays
 from trading.market_data.config import MarketDataConfig, validate_config
@@ -487,18 +485,9 @@ def _collect(
     streams: list[bytes],
     newest: dict[int, list[Any]],
 ) -> None:
+    """Read one batch's replies; count them; remember each symbol's newest written tick."""
     replies = [conn.read_reply() for _ in range(encoded.steps * len(streams))]
     stats.round_trips += 1
-    _tally(stats, replies, encoded, streams, newest)
-
-
-def _tally(
-    stats: BackfillStats,
-    replies: list[Any],
-    encoded: EncodedArrays,
-    streams: list[bytes],
-    newest: dict[int, list[Any]],
-) -> None:
     n = encoded.steps
     for row, stream in enumerate(streams):
         last_written = -1
