@@ -6,10 +6,10 @@ Theory of operation
 :class:`Feed` keeps one position per stream (the last entry ID it handed out) and asks
 for anything newer with ``XREAD BLOCK``. A start of ``$`` ("only new ticks") is resolved
 to each stream's current last ID on the first read, because re-sending ``$`` after an
-empty wait would skip entries added between two reads. When Redis goes away the feed
-reports it once, waits, reconnects and carries on from the positions it had, so a
-server restart loses nothing that reached the server after it came back (publishers
-stamp IDs with the tick time, which keeps increasing across the restart). A malformed
+empty wait would skip entries added between two reads. When Redis goes away (or answers
+LOADING after a restart) the feed reports it once, waits, reconnects and carries on
+from the positions it had. Nothing written after the restart is missed: publishers
+stamp IDs with the tick time, which keeps increasing across the restart. A malformed
 entry is reported to ``on_malformed`` (default: a log warning), counted, and skipped;
 it never ends the iteration.
 
@@ -36,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 import resp3
-from resp3 import AuthenticationError
+from resp3 import AuthenticationError, BusyLoadingError
 from trading.errors import MalformedEntry
 from trading.market_data.codec import (
     FORMAT_FIELDS,
@@ -148,7 +148,7 @@ class Feed:
                 reply = self._read()
             except AuthenticationError:
                 raise
-            except (resp3.ConnectionError, resp3.TimeoutError, OSError) as exc:
+            except (resp3.ConnectionError, resp3.TimeoutError, BusyLoadingError, OSError) as exc:
                 if not self._lost:
                     self._lost = True
                     log.warning(

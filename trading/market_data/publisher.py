@@ -19,16 +19,15 @@ Catching up with a burst of stale ticks would only mislead the readers of the la
 cache about when prices moved.
 
 **Redis going away.** A batch that fails with a connection error or a timeout is sent
-once more at once on a fresh connection (a server restart closes the pooled one). That
+once more at once, on a fresh connection (a server restart closes the pooled one). That
 is safe because of the explicit IDs: if the first copy did reach Redis, the second is
 refused as "equal or smaller than the target stream top item", which counts as published
-(``resent``), so a tick is never duplicated in a stream. If the second try fails too,
-the batch is dropped and counted, one line says Redis is unreachable, and each later
-tick is tried once (connects to a dead server fail fast, and lateness is handled by the
-skip rule) until one succeeds, which is reported with the number dropped meanwhile. A
-tick can therefore be *dropped* (Redis down at its due time) but never *duplicated*.
-The HSET of the same batch may, in a lost-reply case, be applied twice: it writes the
-same values, so that is harmless.
+(``resent``), so a tick is never duplicated in a stream. If the second try fails too
+(or Redis answers LOADING, still reading its data after a restart), the batch is
+dropped and counted, one line says Redis is unreachable, and each later tick is tried
+once until one succeeds, which is reported with the number dropped meanwhile. A tick
+can therefore be *dropped* (Redis down at its due time) but never *duplicated*. The
+HSET of a re-sent batch may run twice: it writes the same values.
 
 **Conflicts.** An XADD refused on the *first* send (a stream already holding newer
 entries: another publisher, or a clock set back) is counted as ``rejected`` and reported
@@ -55,7 +54,13 @@ from itertools import repeat
 from typing import Any, Protocol
 
 import resp3
-from resp3 import AuthenticationError, Connection, ResponseError, pack_commands
+from resp3 import (
+    AuthenticationError,
+    BusyLoadingError,
+    Connection,
+    ResponseError,
+    pack_commands,
+)
 from trading.errors import MarketDataError
 from trading.market_data.codec import ID, EncodedArrays, encode_arrays
 from trading.market_data.config import MarketDataConfig, validate_config
@@ -321,23 +326,24 @@ class Publisher:
     def _publish(self, encoded: EncodedArrays, index: int) -> None:
         commands = self._commands(encoded, index)
         tries = 2 if self._down_since is None else 1
-        resent = False
         for attempt in range(tries):
             try:
                 replies = round_trip(self.client, commands)
-                resent = attempt > 0
-                break
             except AuthenticationError:
                 raise
             except (resp3.ConnectionError, resp3.TimeoutError, OSError) as exc:
                 if attempt == tries - 1:
                     self._went_down(exc)
                     return
-        else:  # pragma: no cover - the loop always breaks or returns
+                continue
+            loading = next((r for r in replies if isinstance(r, BusyLoadingError)), None)
+            if loading is not None:  # restarted with persistence, still loading its data
+                self._went_down(loading)
+                return
+            self._came_back()
+            self._count(replies if self._cleared else replies[1:], encoded.ids[index], attempt > 0)
+            self._cleared = True
             return
-        self._came_back()
-        self._count(replies[1:] if not self._cleared else replies, encoded.ids[index], resent)
-        self._cleared = True
 
     def _count(self, replies: list[Any], stream_id: bytes, resent: bool) -> None:
         stats = self.stats
