@@ -53,7 +53,15 @@ from trading.oms.manager import Change, Stored, WriteResult
 from trading.oms.order_state import OrderState, ReplaceTerms
 from trading.oms.states import EventKind, OrderStatus, allowed_targets
 
-__all__ = ["APPLY_LUA", "OrderKeys", "RedisOrderStore", "decode_state", "encode_state"]
+__all__ = [
+    "APPLY_LUA",
+    "OrderKeys",
+    "RedisOrderStore",
+    "decode_state",
+    "encode_changes",
+    "encode_state",
+    "history_fields",
+]
 
 
 class OrderKeys:
@@ -86,21 +94,23 @@ class OrderKeys:
         return f"{self.tag(account)}:orders"
 
 
-def _lua_table() -> str:
-    entries = []
-    for (status, kind), targets in sorted(allowed_targets().items()):
-        inner = ", ".join(f'["{t}"] = true' for t in targets)
-        entries.append(f'  ["{status}|{kind}"] = {{{inner}}},')
-    return "{\n" + "\n".join(entries) + "\n}"
+def _allowed() -> str:
+    """The table as one Lua string constant, ``|from:kind>to|...`` (``from`` empty for a
+    creation): a plain substring search needs no table built on every call."""
+    entries = [
+        f"{status}:{kind}>{target}"
+        for (status, kind), targets in sorted(allowed_targets().items())
+        for target in targets
+    ]
+    return "|" + "|".join(entries) + "|"
 
 
 #: KEYS: open set, all-orders set, then per order: hash, history, exec-id set, open-by-
 #: symbol set. ARGV: kind, exec id ("" for none), order count, then per order: id,
-#: expected version ("0": must not exist), new status, open ("1"/"0"), field count,
-#: fields..., history field count, history fields...
+#: expected version ("0": must not exist), new status, index move ("1" open, "0"
+#: closed, "-" unchanged), field count, fields..., history field count, history fields...
 APPLY_LUA: Final = (
-    "local allowed = "
-    + _lua_table()
+    f'local allowed = "{_allowed()}"'
     + """
 local kind, exec_id, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
 if exec_id ~= "" and redis.call("SISMEMBER", KEYS[5], exec_id) == 1 then
@@ -127,8 +137,7 @@ for i = 1, n do
     if cur[1] ~= p.expected then return current("conflict", i, base) end
     from = cur[2]
   end
-  local targets = allowed[from .. "|" .. kind]
-  if not targets or not targets[p.to] then
+  if not string.find(allowed, "|" .. from .. ":" .. kind .. ">" .. p.to .. "|", 1, true) then
     return {"invalid", i, from, p.to}
   end
   plans[i] = p
@@ -138,11 +147,11 @@ for i = 1, n do
   local v = tostring(tonumber(p.expected) + 1)
   redis.call("HSET", KEYS[base + 1], "v", v, unpack(ARGV, p.f1, p.f2))
   redis.call("XADD", KEYS[base + 2], "*", "v", v, unpack(ARGV, p.h1, p.h2))
-  redis.call("SADD", KEYS[2], p.id)
+  if p.expected == "0" then redis.call("SADD", KEYS[2], p.id) end
   if p.open == "1" then
     redis.call("SADD", KEYS[1], p.id)
     redis.call("SADD", KEYS[base + 4], p.id)
-  else
+  elseif p.open == "0" then
     redis.call("SREM", KEYS[1], p.id)
     redis.call("SREM", KEYS[base + 4], p.id)
   end
@@ -200,6 +209,28 @@ def encode_state(state: OrderState, *, static: bool) -> list[str]:
             "replaces", _s(state.replaces),
             "created", str(state.created_ns),
         ]  # fmt: skip
+    return fields
+
+
+def encode_changes(before: OrderState, after: OrderState) -> list[str]:
+    """Only the hash fields that differ between two states of one order, as a flat list:
+    less to encode, send and write than :func:`encode_state` for the common events
+    (an accept changes two fields)."""
+    fields = ["status", after.status.value, "updated", str(after.updated_ns)]
+    if after.cum_qty != before.cum_qty:
+        fields += ["cum", str(after.cum_qty.value), "notional", str(after.cum_notional)]
+        fields += ["avg", _s(after.avg_px), "leaves", str(after.leaves_qty.value)]
+    elif after.is_open != before.is_open:
+        fields += ["leaves", str(after.leaves_qty.value)]
+    if after.reason != before.reason:
+        fields += ["reason", _s(after.reason)]
+    if after.replaced_by != before.replaced_by:
+        fields += ["replaced_by", _s(after.replaced_by)]
+    if after.pending != before.pending:
+        pending = after.pending
+        fields += ["p_id", pending.client_order_id if pending else ""]
+        fields += ["p_qty", str(pending.quantity.value) if pending else ""]
+        fields += ["p_lpx", _s(pending.limit_price) if pending else ""]
     return fields
 
 
@@ -261,8 +292,9 @@ def decode_state(fields: Mapping[Any, Any]) -> OrderState:
         raise OrderError(f"stored order {where} is unreadable: {exc!r}") from None
 
 
-def _history(change: Change, state: OrderState, *, replacement: bool) -> list[str]:
-    """History entry fields of ``change`` for ``state`` (the script adds ``v``)."""
+def history_fields(change: Change, state: OrderState, *, replacement: bool = False) -> list[str]:
+    """History entry fields of ``change`` for ``state``, flat (the script adds ``v``);
+    ``replacement`` for the entry that starts a replacement order's history."""
     kind = change.kind.value if change.kind else ""
     entry = ["kind", kind, "status", state.status.value, "ts", str(state.updated_ns)]
     event = change.event
@@ -324,9 +356,15 @@ class RedisOrderStore:
             oid = state.client_order_id
             keys += [k.order(account, oid), k.events(account, oid), k.execs(account, oid)]
             keys.append(k.open(account, state.symbol))
-            fields = encode_state(state, static=expected == 0)
-            history = _history(change, state, replacement=is_born)
-            args += [oid, str(expected), state.status.value, "1" if state.is_open else "0"]
+            is_open = state.is_open
+            if expected == 0 or before is None:
+                fields = encode_state(state, static=True)
+                move = "1" if is_open else "0"
+            else:
+                fields = encode_changes(before, state)
+                move = "-" if before.is_open == is_open else ("1" if is_open else "0")
+            history = history_fields(change, state, replacement=is_born)
+            args += [oid, str(expected), state.status.value, move]
             args += [str(len(fields)), *fields, str(len(history)), *history]
         args[2] = str(len(writes))
         return keys, args
