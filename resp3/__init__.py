@@ -2,6 +2,7 @@
 
 from ._reader import IMPLEMENTATION, Reader, encode_command, pack_commands
 from .client import Redis, StrictRedis
+from .cluster import RedisCluster
 from .config import ConnectionConfig
 from .connection import Connection
 from .errors import (
@@ -71,6 +72,7 @@ __all__ = [
     "ReadOnlyError",
     "Reader",
     "Redis",
+    "RedisCluster",
     "RedisError",
     "ResponseError",
     "Retry",

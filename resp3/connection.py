@@ -53,6 +53,13 @@ class Connection:
     def is_connected(self) -> bool:
         return self._sock is not None
 
+    def fileno(self) -> int:
+        """The socket's descriptor, so ``select`` can wait on several connections at
+        once (cluster pub/sub). ConnectionError if the connection is closed."""
+        if self._sock is None:
+            raise ConnectionError(f"connection to {self.config.address} is closed")
+        return self._sock.fileno()
+
     # -- lifecycle -----------------------------------------------------------------
 
     def connect(self) -> None:

@@ -1,0 +1,477 @@
+"""``resp3.asyncio.RedisCluster``: the asyncio client's commands across a Redis Cluster.
+
+The same routing, slot map, redirection and retry decisions as ``resp3.RedisCluster``
+(the sans-I/O modules of ``resp3.cluster``); only the I/O differs. Each node has one
+shared multiplexed connection (:mod:`.cluster_node`), so every task's commands for a
+node issued during one loop iteration leave in one write: automatic pipelining per
+node. Blocking commands borrow a dedicated connection of the node's pool.
+
+Nothing is connected in ``__init__``; the slot map is read on the first command, or by
+``await rc.initialize()`` / ``async with RedisCluster(...) as rc``. After MOVED the slot
+is patched at once and the whole map re-read by a background task (at most one at a
+time, at most one every ``MIN_REFRESH_INTERVAL`` seconds); a node that stops answering
+makes the next command re-read it at once from any reachable node.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .._reader import encode_command
+from ..cluster.attempt import BACKGROUND, NOW, REDIRECTS, Attempt, ClusterPolicy
+from ..cluster.batch import Batch, Group, Item
+from ..cluster.client import MIN_REFRESH_INTERVAL, cluster_config, startup_list
+from ..cluster.errors import ClusterError, SlotNotCoveredError
+from ..cluster.keyspecs import command_name
+from ..cluster.nodes import ClusterNode, Topology
+from ..cluster.routing import (
+    ALL_NODES,
+    DEFAULT_NODE,
+    GETKEYS_NEEDED,
+    LOOKUP,
+    PRIMARIES,
+    RANDOM,
+    REPLICAS,
+    SPLIT,
+    NodeRoute,
+    Router,
+    aggregator,
+    slot_of_keys,
+    split,
+)
+from ..cluster.slots import ShardInfo, key_slot, parse_shards, parse_slots
+from ..commands import CoreCommands
+from ..commands._base import BLOCKING, READONLY, AsyncExecutor, Command
+from ..config import parse_url
+from ..errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError
+from .client import _timeout
+from .cluster_node import NodeConnections
+from .connection import NotSentError
+
+if TYPE_CHECKING:
+    from .cluster_pipeline import ClusterPipeline
+    from .cluster_pubsub import ClusterPubSub
+
+__all__ = ["RedisCluster"]
+
+_ASKING = encode_command(b"ASKING")
+_SHARDS = encode_command(b"CLUSTER", b"SHARDS")
+_SLOTS = encode_command(b"CLUSTER", b"SLOTS")
+
+
+class RedisCluster(CoreCommands, AsyncExecutor):
+    """An asyncio Redis Cluster client; share one instance between all tasks of a loop.
+
+    Same arguments as ``resp3.RedisCluster`` (see there).
+    """
+
+    PRIMARIES = PRIMARIES
+    REPLICAS = REPLICAS
+    ALL_NODES = ALL_NODES
+    RANDOM = RANDOM
+    DEFAULT_NODE = DEFAULT_NODE
+
+    def __init__(
+        self,
+        host: str | None = None,
+        port: int = 6379,
+        startup_nodes: Sequence[ClusterNode] | None = None,
+        *,
+        read_from_replicas: bool = False,
+        cluster_retry_timeout: float = 10.0,
+        max_redirects: int = 16,
+        max_connections: int | None = None,
+        **connection_options: Any,
+    ) -> None:
+        self.config = cluster_config(port, connection_options)
+        self.retry = self.config.retry
+        self.policy = ClusterPolicy(self.retry, cluster_retry_timeout, max_redirects)
+        self.topology = Topology(startup_list(host, port, startup_nodes), read_from_replicas)
+        self.max_connections = max_connections
+        self.protocol = self.config.protocol
+        self._router = Router()
+        self._nodes: dict[str, NodeConnections] = {}
+        self._refresh_lock: asyncio.Lock | None = None
+        self._background: asyncio.Task[None] | None = None
+        self._use_slots = False
+        self._target: Any = None
+        self._initialized = False
+
+    @classmethod
+    def from_url(cls, url: str, **kwargs: Any) -> RedisCluster:
+        options = parse_url(url)
+        options.update(kwargs)
+        return cls(**options)
+
+    def __repr__(self) -> str:
+        return f"<resp3.asyncio.RedisCluster {len(self.topology.nodes)} nodes>"
+
+    async def initialize(self) -> RedisCluster:
+        """Read the slot map now (otherwise the first command does)."""
+        if not self._initialized:
+            await self.refresh_topology()
+        return self
+
+    async def __aenter__(self) -> RedisCluster:
+        return await self.initialize()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        task, self._background = self._background, None
+        if task is not None:
+            task.cancel()
+        nodes, self._nodes = list(self._nodes.values()), {}
+        for conns in nodes:
+            await conns.aclose()
+
+    close = aclose
+
+    # -- nodes -----------------------------------------------------------------------------
+
+    def get_nodes(self) -> list[ClusterNode]:
+        return list(self.topology.nodes.values())
+
+    def get_primaries(self) -> list[ClusterNode]:
+        return self.topology.primaries()
+
+    def get_replicas(self) -> list[ClusterNode]:
+        return self.topology.replicas()
+
+    def get_node(
+        self, host: str | None = None, port: int | None = None, node_name: str | None = None
+    ) -> ClusterNode | None:
+        return self.topology.nodes.get(node_name or f"{host}:{port}")
+
+    def get_node_from_key(self, key: Any, replica: bool = False) -> ClusterNode | None:
+        shard = self.topology.slots[key_slot(key)]
+        if shard is None:
+            return None
+        if replica:
+            return shard.replicas[0] if shard.replicas else None
+        return shard.primary
+
+    def get_default_node(self) -> ClusterNode:
+        return self.topology.get_default_node()
+
+    def set_default_node(self, node: ClusterNode) -> bool:
+        self.topology.default_node = self.topology.nodes.get(node.name, node)
+        return True
+
+    def keyslot(self, key: Any) -> int:
+        return key_slot(key)
+
+    def node_connections(self, node: ClusterNode) -> NodeConnections:
+        conns = self._nodes.get(node.name)
+        if conns is None:
+            config = self.config.replace(host=node.host, port=node.port)
+            readonly = self.topology.read_from_replicas
+            conns = self._nodes[node.name] = NodeConnections(config, readonly, self.max_connections)
+        return conns
+
+    def with_target(self, target: Any) -> RedisCluster:
+        """A view sending every command to ``target`` (see ``resp3.RedisCluster``)."""
+        if self._initialized:
+            self.topology.targets(target)
+        view = copy.copy(self)
+        view._target = target
+        return view
+
+    # -- topology --------------------------------------------------------------------------
+
+    async def refresh_topology(self, *, force: bool = True) -> None:
+        """Re-read the slot map from the first node that answers; ClusterError if none."""
+        if self._refresh_lock is None:
+            self._refresh_lock = asyncio.Lock()
+        async with self._refresh_lock:
+            now = time.monotonic()
+            if not force and now - self.topology.refreshed_at < MIN_REFRESH_INTERVAL:
+                return
+            self.topology.refreshed_at = now
+            errors = []
+            for node in self.topology.refresh_candidates():
+                try:
+                    shards = await self._read_topology(node)
+                except AuthenticationError:
+                    raise
+                except (ConnectionError, TimeoutError, ResponseError) as exc:
+                    self.topology.mark_failed(node)
+                    errors.append(f"{node.name}: {exc}")
+                    continue
+                if not shards:
+                    errors.append(f"{node.name}: no slot is assigned")
+                    continue
+                for gone in self.topology.apply(shards):
+                    conns = self._nodes.pop(gone.name, None)
+                    if conns is not None:
+                        await conns.aclose()
+                self._initialized = True
+                return
+        raise ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))
+
+    async def _read_topology(self, node: ClusterNode) -> list[ShardInfo]:
+        mux = await self.node_connections(node).connect()
+        self.protocol = mux.protocol
+        timeout = self.config.socket_timeout or 5.0
+        if not self._use_slots:
+            async with _timeout(timeout):
+                reply = (await mux.execute_batch(_SHARDS, 1))[0]
+            if not isinstance(reply, ResponseError):
+                return parse_shards(reply, node.host)
+            if "unknown" not in str(reply).lower():
+                raise reply
+            self._use_slots = True
+        async with _timeout(timeout):
+            reply = (await mux.execute_batch(_SLOTS, 1))[0]
+        if isinstance(reply, ResponseError):
+            raise reply
+        return parse_slots(reply, node.host)
+
+    async def _refresh_after(self, mode: int) -> None:
+        if mode == NOW:
+            try:
+                await self.refresh_topology(force=False)
+            except (ClusterError, asyncio.TimeoutError):
+                pass  # nothing reachable yet: the caller's retry budget decides
+        elif mode == BACKGROUND:
+            task = self._background
+            if task is None or task.done():
+                self._background = asyncio.get_running_loop().create_task(self._refresh_after(NOW))
+
+    # -- the one hook every command goes through ---------------------------------------------
+
+    async def _execute(self, cmd: Command[Any]) -> Any:
+        if not self._initialized:
+            await self.initialize()
+        if self._target is not None:
+            return await self._run_target(cmd, self._target, None)
+        plan = self._router.plan(cmd.args)
+        if type(plan) is int:
+            return await self._run_slot(cmd, plan)
+        if isinstance(plan, NodeRoute):
+            return await self._run_target(cmd, plan.target, plan.aggregate)
+        if plan is SPLIT:
+            parts, merge = split(cmd)
+            replies = await self._run_batch([Item(part, slot) for slot, part in parts])
+            return self._decode(cmd, merge(replies))
+        name = command_name(cmd.args)
+        if plan is LOOKUP:
+            info = await self._run_target(Command((b"COMMAND", b"INFO", name)), DEFAULT_NODE, None)
+            self._router.learn(name, info)
+            return await self._execute(cmd)
+        assert plan is GETKEYS_NEEDED
+        getkeys: Command[Any] = Command((b"COMMAND", b"GETKEYS", *cmd.args))
+        keys = await self._run_target(getkeys, DEFAULT_NODE, None)
+        if not keys:
+            return await self._run_target(cmd, DEFAULT_NODE, None)
+        return await self._run_slot(cmd, slot_of_keys(name, keys))
+
+    def _decode(self, cmd: Command[Any], reply: Any) -> Any:
+        if isinstance(reply, ResponseError):
+            raise reply
+        decode = cmd.decode if self.protocol == 3 else (cmd.decode2 or cmd.decode)
+        return decode(reply) if decode is not None else reply
+
+    async def _run_slot(self, cmd: Command[Any], slot: int) -> Any:
+        """One command for one slot, on the node's shared connection, with redirections."""
+        data = encode_command(*cmd.args)  # DataError here: nothing was sent
+        topology = self.topology
+        node = topology.node_for(slot, cmd.flags & READONLY)
+        attempt: Attempt | None = None
+        asking = False
+        timeout = self.config.socket_timeout
+        while True:
+            error: BaseException
+            written = False
+            if node is None:
+                error = SlotNotCoveredError(f"slot {slot} is not served by any known node")
+            else:
+                try:
+                    return await self._send_one(node, cmd, data, asking, timeout)
+                except REDIRECTS as exc:
+                    error = exc
+                except AuthenticationError:
+                    raise
+                except NotSentError as exc:
+                    error = exc
+                except (ConnectionError, TimeoutError) as exc:
+                    error, written = exc, True
+            if attempt is None:
+                attempt = Attempt(slot, cmd.flags, self.policy)
+            if node is None:
+                delay = attempt.failed(error)
+                attempt.node, attempt.refresh = None, NOW
+            else:
+                delay = attempt.handle(error, written, node, topology)
+            await self._refresh_after(attempt.refresh)
+            if delay:
+                await asyncio.sleep(delay)
+            node = attempt.node or topology.node_for(slot, cmd.flags & READONLY)
+            asking = attempt.asking
+
+    async def _send_one(
+        self, node: ClusterNode, cmd: Command[Any], data: bytes, asking: bool, timeout: Any
+    ) -> Any:
+        conns = self._nodes.get(node.name) or self.node_connections(node)
+        if cmd.flags & BLOCKING:
+            return await self._send_dedicated(conns, cmd, data, asking)
+        mux = conns.mux
+        if mux is None or not mux.is_connected:
+            mux = await conns.connect()
+        if asking:
+            fut: Awaitable[Any] = mux.execute_batch(_ASKING + data, 2)
+        else:
+            fut = mux.execute(data, cmd)
+        if timeout is None:
+            reply = await fut
+        else:
+            try:
+                async with _timeout(timeout):
+                    reply = await fut
+            except asyncio.TimeoutError:
+                raise TimeoutError(f"{cmd.name} timed out after {timeout}s") from None
+        return self._decode(cmd, reply[1]) if asking else reply
+
+    async def _send_dedicated(
+        self, conns: NodeConnections, cmd: Command[Any], data: bytes, asking: bool
+    ) -> Any:
+        try:
+            conn = await conns.pool.acquire()
+        except AuthenticationError:
+            raise
+        except (ConnectionError, TimeoutError) as exc:
+            raise NotSentError(str(exc)) from exc
+        try:
+            replies = await conn.execute_batch((_ASKING if asking else b"") + data, 1 + asking)
+            self.protocol = conn.protocol
+            return self._decode(cmd, replies[-1])
+        finally:
+            await conns.pool.release(conn)
+
+    async def _run_target(self, cmd: Command[Any], target: Any, aggregate: Any) -> Any:
+        nodes = self.topology.targets(target)
+        pick = target if target in (DEFAULT_NODE, RANDOM) else None
+        items = [Item(cmd, None, node, pick) for node in nodes]
+        replies = await self._run_batch(items)
+        values = [self._decode(cmd, reply) for reply in replies]
+        if isinstance(target, ClusterNode) or pick is not None:
+            return values[0]
+        fold = aggregate or aggregator(cmd.args)
+        if fold is not None:
+            return fold(values)
+        return {
+            item.node.name: value for item, value in zip(items, values, strict=True) if item.node
+        }
+
+    async def _run_batch(self, items: list[Item]) -> list[Any]:
+        batch = Batch(items, self.topology, self.policy)
+        while True:
+            groups = batch.groups()
+            if len(groups) == 1:
+                await self._send_group(groups[0], batch)
+            elif groups:
+                await asyncio.gather(*(self._send_group(group, batch) for group in groups))
+            delay = batch.next_round()
+            if delay is None:
+                break
+            await self._refresh_after(batch.refresh)
+            batch.refresh = 0
+            if delay:
+                await asyncio.sleep(delay)
+        if batch.fatal is not None:
+            raise batch.fatal
+        return batch.replies()
+
+    async def _send_group(self, group: Group, batch: Batch) -> None:
+        timeout = self.config.socket_timeout
+        try:
+            conns = self._nodes.get(group.node.name) or self.node_connections(group.node)
+            mux = conns.mux
+            if mux is None or not mux.is_connected:
+                mux = await conns.connect()
+            fut = mux.execute_batch(group.data, group.count)
+            if timeout is None:
+                replies = await fut
+            else:
+                try:
+                    async with _timeout(timeout):
+                        replies = await fut
+                except asyncio.TimeoutError:
+                    raise TimeoutError(f"pipeline timed out after {timeout}s") from None
+        except AuthenticationError:
+            raise
+        except NotSentError as exc:
+            batch.fail(group, exc, False)
+        except (ConnectionError, TimeoutError) as exc:
+            batch.fail(group, exc, True)
+        else:
+            self.protocol = mux.protocol
+            batch.receive(group, replies)
+
+    # -- redis-py entry points ------------------------------------------------------------
+
+    def execute_command(
+        self, *args: Any, target_nodes: Any = None, **options: Any
+    ) -> Awaitable[Any]:
+        """Send any command as is (see ``resp3.RedisCluster.execute_command``)."""
+        cmd: Command[Any] = Command(args)
+        if target_nodes is not None:
+            return self.with_target(target_nodes)._execute(cmd)
+        return self._execute(cmd)
+
+    def pipeline(self, transaction: bool = False, shard_hint: Any = None) -> ClusterPipeline:
+        from .cluster_pipeline import ClusterPipeline
+
+        return ClusterPipeline(self, transaction=transaction)
+
+    def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> ClusterPubSub:
+        from .cluster_pubsub import ClusterPubSub
+
+        return ClusterPubSub(self, ignore_subscribe_messages=ignore_subscribe_messages)
+
+    async def scan_iter(
+        self, match: Any = None, count: int | None = None, _type: str | None = None
+    ) -> AsyncIterator[Any]:
+        """Every key of every primary (see ``resp3.RedisCluster.scan_iter``)."""
+        await self.initialize()
+        for node in self.get_primaries():
+            view = self.with_target(node)
+            cursor = 0
+            while True:
+                cursor, keys = await view.scan(cursor, match=match, count=count, _type=_type)
+                for key in keys:
+                    yield key
+                if cursor == 0:
+                    break
+
+    async def hscan_iter(
+        self, name: Any, match: Any = None, count: int | None = None
+    ) -> AsyncIterator[Any]:
+        cursor = None
+        while cursor != 0:
+            cursor, data = await self.hscan(name, cursor or 0, match=match, count=count)
+            for item in data.items() if isinstance(data, dict) else data:
+                yield item
+
+    async def sscan_iter(
+        self, name: Any, match: Any = None, count: int | None = None
+    ) -> AsyncIterator[Any]:
+        cursor = None
+        while cursor != 0:
+            cursor, members = await self.sscan(name, cursor or 0, match=match, count=count)
+            for member in members:
+                yield member
+
+    async def zscan_iter(
+        self, name: Any, match: Any = None, count: int | None = None
+    ) -> AsyncIterator[Any]:
+        cursor = None
+        while cursor != 0:
+            cursor, pairs = await self.zscan(name, cursor or 0, match=match, count=count)
+            for pair in pairs:
+                yield pair

@@ -1,0 +1,215 @@
+"""asyncio cluster pipelines: the sync ``ClusterPipeline``'s rules, awaited.
+
+Without a transaction, the commands are grouped per node and each group is written as
+one block on that node's shared connection; the groups are awaited together
+(``gather``) and the results come back in the caller's order, redirections followed
+per command. A transaction goes to the one node serving all its keys as one
+MULTI...EXEC block on the shared connection (a block is contiguous there, so no other
+task's command lands inside it) and is sent again after an EXECABORT caused by a moved
+slot. ``watch()`` switches to a dedicated connection of the watched slot's node. See
+``resp3.cluster.pipeline`` for the details, which are shared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
+from .._reader import encode_command, pack_commands
+from ..cluster.attempt import REDIRECTS, Attempt
+from ..cluster.errors import ClusterCrossSlotError, ClusterError
+from ..cluster.pipeline import exec_redirect, merge_entries, plan_items, transaction_slot
+from ..commands import CoreCommands, keys
+from ..commands._base import Command, PipelineExecutor
+from ..errors import AuthenticationError, ConnectionError, RedisError, TimeoutError, WatchError
+from .connection import NotSentError
+
+if TYPE_CHECKING:
+    from .cluster import RedisCluster
+    from .cluster_node import NodeConnections
+    from .connection import AsyncConnection
+
+__all__ = ["ClusterPipeline"]
+
+_ASKING = encode_command(b"ASKING")
+
+
+class ClusterPipeline(CoreCommands, PipelineExecutor):
+    """Queue commands synchronously, then ``await pipe.execute()``."""
+
+    def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
+        self.client = client
+        self.transaction = transaction
+        self.command_stack: list[Command[Any]] = []
+        self.watching = False
+        self.explicit_transaction = False
+        self._conn: AsyncConnection | None = None
+        self._owner: NodeConnections | None = None
+        self._watch_slot: int | None = None
+
+    async def __aenter__(self) -> ClusterPipeline:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.reset()
+
+    def __len__(self) -> int:
+        return len(self.command_stack)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _execute(self, cmd: Command[Any]) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(cmd)
+        self.command_stack.append(cmd)
+        return self
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._execute(Command(args))
+
+    # -- WATCH / MULTI ---------------------------------------------------------------------
+
+    async def watch(self, *names: Any) -> Any:  # type: ignore[override]  # immediate, awaited
+        if self.explicit_transaction:
+            raise RedisError("cannot issue WATCH after MULTI")
+        client = await self.client.initialize()
+        cmd = keys.watch(*names)
+        slot = transaction_slot(client._router, [cmd])
+        if self._watch_slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"WATCH: slot {slot} differs from the watched {self._watch_slot}"
+            )
+        attempt = Attempt(slot or 0, 0, client.policy)
+        while self._conn is None:
+            node = attempt.node or client.topology.node_for(slot or 0)
+            if node is None:
+                raise ClusterError(f"slot {slot} is not served by any known node")
+            owner = client.node_connections(node)
+            conn = await owner.pool.acquire()
+            try:
+                reply = (await conn.execute_batch(pack_commands([cmd.args]), 1))[0]
+            except BaseException:
+                await owner.pool.release(conn)
+                raise
+            if isinstance(reply, REDIRECTS):
+                await owner.pool.release(conn)
+                attempt.handle(reply, False, node, client.topology)
+                continue
+            self._conn, self._owner, self._watch_slot = conn, owner, slot
+            self.watching = True
+            return decode_reply(cmd, reply, conn.protocol)
+        self.watching = True
+        return await self._immediate(cmd)
+
+    async def _immediate(self, cmd: Command[Any]) -> Any:
+        conn = self._conn
+        assert conn is not None
+        slot = transaction_slot(self.client._router, [cmd])
+        if slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"{cmd.name}: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+        try:
+            reply = (await conn.execute_batch(pack_commands([cmd.args]), 1))[0]
+        except ConnectionError:
+            await self.reset()
+            raise WatchError("connection lost while watching; the watch is void") from None
+        if isinstance(reply, REDIRECTS):
+            await self.reset()
+            raise WatchError(f"slot {self._watch_slot} moved while watching: {reply}")
+        return decode_reply(cmd, reply, conn.protocol)
+
+    async def unwatch(self) -> Any:  # type: ignore[override]  # immediate, awaited
+        if not self.watching:
+            return True
+        result = await self._immediate(keys.unwatch())
+        self.watching = False
+        return result
+
+    def multi(self) -> None:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue nested calls to MULTI")
+        if self.command_stack:
+            raise RedisError("commands without an initial WATCH have already been issued")
+        self.explicit_transaction = True
+
+    async def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
+        self.command_stack = []
+        conn, self._conn = self._conn, None
+        owner, self._owner = self._owner, None
+        if conn is not None and owner is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    await conn.execute_batch(pack_commands([(b"UNWATCH",)]), 1)
+                except RedisError:
+                    conn.close()
+            await owner.pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+        self._watch_slot = None
+
+    # -- execute ---------------------------------------------------------------------------
+
+    async def execute(self, raise_on_error: bool = True) -> list[Any]:
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        try:
+            client = await self.client.initialize()
+            if self.transaction or self.explicit_transaction:
+                return await self._execute_transaction(stack, raise_on_error)
+            entries = plan_items(client, stack)
+            await client._run_batch([item for items, _ in entries for item in items])
+            replies = merge_entries(entries)
+            return decode_pipeline(stack, replies, client.protocol, raise_on_error)
+        finally:
+            await self.reset()
+
+    async def _execute_transaction(
+        self, stack: list[Command[Any]], raise_on_error: bool
+    ) -> list[Any]:
+        client = self.client
+        slot = transaction_slot(client._router, stack)
+        if self._watch_slot is not None and slot not in (None, self._watch_slot):
+            raise ClusterCrossSlotError(
+                f"transaction: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+        data = transaction_bytes(stack)
+        count = len(stack) + 2
+        if self._conn is not None:
+            replies = await self._conn.execute_batch(data, count)
+            if exec_redirect(replies) is not None:
+                raise WatchError(f"slot {slot} moved while watching; transaction not run")
+            return decode_transaction(stack, replies, self._conn.protocol, raise_on_error)
+        attempt = Attempt(slot or 0, 0, client.policy)
+        node = client.get_default_node() if slot is None else client.topology.node_for(slot)
+        while True:
+            if node is None:
+                raise ClusterError(f"slot {slot} is not served by any known node")
+            error: BaseException
+            written = False
+            try:
+                mux = await client.node_connections(node).connect()
+                prefix = _ASKING if attempt.asking else b""
+                replies = await mux.execute_batch(prefix + data, count + bool(prefix))
+            except AuthenticationError:
+                raise
+            except NotSentError as exc:
+                error = exc
+            except (ConnectionError, TimeoutError) as exc:
+                error, written = exc, True
+            else:
+                replies = replies[1:] if prefix else replies
+                redirect = exec_redirect(replies)
+                if redirect is None:
+                    return decode_transaction(stack, replies, mux.protocol, raise_on_error)
+                error = redirect
+            delay = attempt.handle(error, written, node, client.topology)
+            await client._refresh_after(attempt.refresh)
+            if delay:
+                await asyncio.sleep(delay)
+            node = attempt.node or (
+                client.get_default_node() if slot is None else client.topology.node_for(slot)
+            )

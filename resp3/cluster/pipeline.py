@@ -1,0 +1,324 @@
+"""``RedisCluster.pipeline()``: buffered commands, one write per node, caller's order back.
+
+Without a transaction, ``execute()`` routes every buffered command like the client
+would (a cross-slot MGET/MSET/DEL/EXISTS/UNLINK/TOUCH becomes one part per slot),
+groups them per node, writes each node's group as one buffer, reads all of them, and
+returns the results in the order the commands were queued. Redirections are followed
+per command (:mod:`.batch`), so a pipeline survives a resharding or a failover.
+Keyless commands go to their default node; those that go to several nodes (DBSIZE,
+KEYS, FLUSHDB...) are refused here: call them on the client.
+
+``transaction=True`` (or ``multi()`` after ``watch()``) sends MULTI/EXEC to the one
+node that serves every key of the transaction; keys in several slots raise
+``ClusterCrossSlotError`` before anything is sent. A transaction refused because its
+slot moved (EXECABORT caused by MOVED/ASK/TRYAGAIN) did not run, so it is sent again
+to the right node. After a connection broke while it was in flight it is never
+re-sent: EXEC may have run.
+
+WATCH: ``watch(*keys)`` (all in one slot) binds the pipeline to a connection of that
+slot's node until ``execute()``/``reset()``; commands before ``multi()`` run at once on
+it, as in the single-node pipeline. If the slot moves while watching, the watch is
+void: ``WatchError``, which ``transaction()`` answers by starting over.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
+from .._reader import encode_command, pack_commands
+from ..commands import CoreCommands, keys
+from ..commands._base import Command, PipelineExecutor
+from ..errors import (
+    AuthenticationError,
+    ConnectionError,
+    ExecAbortError,
+    RedisError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
+from .attempt import REDIRECTS, Attempt
+from .batch import Item
+from .errors import ClusterCrossSlotError, ClusterError
+from .routing import DEFAULT_NODE, GETKEYS_NEEDED, LOOKUP, RANDOM, SPLIT, NodeRoute, split
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..connection import Connection
+    from ..pool import ConnectionPool
+    from .client import RedisCluster
+
+__all__ = ["ClusterPipeline", "plan_items", "transaction_slot"]
+
+_ASKING = encode_command(b"ASKING")
+
+
+def plan_items(
+    client: Any, stack: list[Command[Any]]
+) -> list[tuple[list[Item], Callable[[list[Any]], Any] | None]]:
+    """Each queued command as its batch items (several for a split) and its merge."""
+    router, topology = client._router, client.topology
+    entries: list[tuple[list[Item], Callable[[list[Any]], Any] | None]] = []
+    for cmd in stack:
+        plan = router.plan(cmd.args)
+        if plan is LOOKUP or plan is GETKEYS_NEEDED:
+            raise ClusterError(
+                f"{cmd.name}: the key positions of this command are unknown; "
+                "run it once on the client first, or use a hash-tagged builder command"
+            )
+        if type(plan) is int:
+            entries.append(([Item(cmd, plan)], None))
+        elif plan is SPLIT:
+            parts, merge = split(cmd)
+            entries.append(([Item(part, slot) for slot, part in parts], merge))
+        elif isinstance(plan, NodeRoute) and plan.target in (DEFAULT_NODE, RANDOM):
+            node = topology.targets(plan.target)[0]
+            entries.append(([Item(cmd, None, node, plan.target)], None))
+        else:
+            raise ClusterError(
+                f"{cmd.name} goes to several nodes; it cannot be part of a cluster pipeline "
+                "(call it on the client, which folds the replies)"
+            )
+    return entries
+
+
+def merge_entries(
+    entries: list[tuple[list[Item], Callable[[list[Any]], Any] | None]],
+) -> list[Any]:
+    """The raw reply of each entry: a split's parts merged (or its first error)."""
+    replies = []
+    for items, merge in entries:
+        if merge is None:
+            replies.append(items[0].reply)
+            continue
+        parts = [item.reply for item in items]
+        errors = [reply for reply in parts if isinstance(reply, ResponseError)]
+        replies.append(errors[0] if errors else merge(parts))
+    return replies
+
+
+def transaction_slot(router: Any, stack: list[Command[Any]]) -> int | None:
+    """The one slot of a transaction's keys (None: no keys); ClusterCrossSlotError else."""
+    slot: int | None = None
+    first: Command[Any] | None = None
+    for cmd in stack:
+        plan = router.plan(cmd.args)
+        if plan is SPLIT:
+            raise ClusterCrossSlotError(
+                f"{cmd.name} with keys in several slots cannot be part of a transaction"
+            )
+        if type(plan) is not int:
+            continue
+        if slot is None:
+            slot, first = plan, cmd
+        elif plan != slot:
+            raise ClusterCrossSlotError(
+                f"transaction: {first!r} is for slot {slot} but {cmd!r} is for slot {plan}; "
+                "every key of a transaction must be in one slot (use a {hash tag})"
+            )
+    return slot
+
+
+def exec_redirect(replies: list[Any]) -> ResponseError | None:
+    """The redirection that made EXEC abort, if that is why it aborted."""
+    if not isinstance(replies[-1], ExecAbortError):
+        return None
+    for reply in replies[:-1]:
+        if isinstance(reply, REDIRECTS):
+            return reply
+    return None
+
+
+class ClusterPipeline(CoreCommands, PipelineExecutor):
+    """Buffered commands for a cluster. Use as a context manager, or ``reset()``."""
+
+    def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
+        self.client = client
+        self.transaction = transaction
+        self.command_stack: list[Command[Any]] = []
+        self.watching = False
+        self.explicit_transaction = False
+        self._conn: Connection | None = None
+        self._pool: ConnectionPool | None = None
+        self._watch_slot: int | None = None
+
+    def __enter__(self) -> ClusterPipeline:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.reset()
+
+    def __len__(self) -> int:
+        return len(self.command_stack)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def _execute(self, cmd: Command[Any]) -> Any:
+        if self.watching and not self.explicit_transaction:
+            return self._immediate(cmd)
+        self.command_stack.append(cmd)
+        return self
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        return self._execute(Command(args))
+
+    # -- WATCH / MULTI ---------------------------------------------------------------------
+
+    def watch(self, *names: Any) -> Any:
+        """WATCH keys of one slot, on a connection of the node serving it."""
+        if self.explicit_transaction:
+            raise RedisError("cannot issue WATCH after MULTI")
+        cmd = keys.watch(*names)
+        slot = transaction_slot(self.client._router, [cmd])
+        if self._watch_slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"WATCH: slot {slot} differs from the watched {self._watch_slot}"
+            )
+        client = self.client
+        attempt = Attempt(slot or 0, 0, client.policy)
+        while self._conn is None:
+            node = attempt.node or client.topology.node_for(slot or 0)
+            if node is None:
+                raise ClusterError(f"slot {slot} is not served by any known node")
+            pool = client.get_connection_pool(node)
+            conn = pool.get_connection()
+            try:
+                conn.send(pack_commands([cmd.args]))
+                reply = conn.read_reply()
+            except BaseException:
+                pool.release(conn)
+                raise
+            if isinstance(reply, REDIRECTS):
+                pool.release(conn)
+                attempt.handle(reply, False, node, client.topology)
+                continue
+            self._conn, self._pool, self._watch_slot = conn, pool, slot
+            self.watching = True
+            return decode_reply(cmd, reply, conn.protocol)
+        self.watching = True
+        return self._immediate(cmd)
+
+    def _immediate(self, cmd: Command[Any]) -> Any:
+        conn = self._conn
+        assert conn is not None
+        slot = transaction_slot(self.client._router, [cmd])
+        if slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"{cmd.name}: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+        try:
+            conn.send(pack_commands([cmd.args]))
+            reply = conn.read_reply()
+        except (ConnectionError, TimeoutError):
+            self.reset()
+            raise WatchError("connection lost while watching; the watch is void") from None
+        if isinstance(reply, REDIRECTS):
+            self.reset()
+            raise WatchError(f"slot {self._watch_slot} moved while watching: {reply}")
+        return decode_reply(cmd, reply, conn.protocol)
+
+    def unwatch(self) -> Any:
+        if not self.watching:
+            return True
+        result = self._immediate(keys.unwatch())
+        self.watching = False
+        return result
+
+    def multi(self) -> None:
+        if self.explicit_transaction:
+            raise RedisError("cannot issue nested calls to MULTI")
+        if self.command_stack:
+            raise RedisError("commands without an initial WATCH have already been issued")
+        self.explicit_transaction = True
+
+    def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
+        self.command_stack = []
+        conn, self._conn = self._conn, None
+        pool, self._pool = self._pool, None
+        if conn is not None and pool is not None:
+            if self.watching and conn.is_connected:
+                try:
+                    conn.send(pack_commands([(b"UNWATCH",)]))
+                    conn.read_reply()
+                except RedisError:
+                    conn.disconnect()
+            pool.release(conn)
+        self.watching = False
+        self.explicit_transaction = False
+        self._watch_slot = None
+
+    # -- execute ---------------------------------------------------------------------------
+
+    def execute(self, raise_on_error: bool = True) -> list[Any]:
+        """Send everything; results in the order the commands were queued."""
+        stack = self.command_stack
+        if not stack and not self.watching:
+            return []
+        try:
+            if self.transaction or self.explicit_transaction:
+                return self._execute_transaction(stack, raise_on_error)
+            entries = plan_items(self.client, stack)
+            self.client._run_batch([item for items, _ in entries for item in items])
+            replies = merge_entries(entries)
+            return decode_pipeline(stack, replies, self.client.protocol, raise_on_error)
+        finally:
+            self.reset()
+
+    def _execute_transaction(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
+        client = self.client
+        slot = transaction_slot(client._router, stack)
+        if self._watch_slot is not None and slot not in (None, self._watch_slot):
+            raise ClusterCrossSlotError(
+                f"transaction: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+        data = transaction_bytes(stack)
+        count = len(stack) + 2
+        if self._conn is not None:  # under WATCH: on the watching connection, never moved
+            protocol, replies = self._conn.protocol, self._exchange(self._conn, data, count)
+            if exec_redirect(replies) is not None:
+                raise WatchError(f"slot {slot} moved while watching; transaction not run")
+            return decode_transaction(stack, replies, protocol, raise_on_error)
+        attempt = Attempt(slot or 0, 0, client.policy)
+        node = client.get_default_node() if slot is None else client.topology.node_for(slot)
+        while True:
+            if node is None:
+                raise ClusterError(f"slot {slot} is not served by any known node")
+            pool = client.get_connection_pool(node)
+            error: BaseException
+            written = False
+            try:
+                conn = pool.get_connection()
+            except AuthenticationError:
+                raise
+            except (ConnectionError, TimeoutError) as exc:
+                error = exc
+            else:
+                try:
+                    prefix = _ASKING if attempt.asking else b""
+                    replies = self._exchange(conn, prefix + data, count + bool(prefix))
+                except (ConnectionError, TimeoutError) as exc:
+                    error, written = exc, True
+                finally:
+                    pool.release(conn)
+                if not written:
+                    replies = replies[1:] if prefix else replies
+                    redirect = exec_redirect(replies)
+                    if redirect is None:
+                        return decode_transaction(stack, replies, conn.protocol, raise_on_error)
+                    error = redirect
+            delay = attempt.handle(error, written, node, client.topology)
+            client._refresh_after(attempt.refresh)
+            if delay:
+                time.sleep(delay)
+            node = attempt.node or (
+                client.get_default_node() if slot is None else client.topology.node_for(slot)
+            )
+
+    @staticmethod
+    def _exchange(conn: Connection, data: bytes, count: int) -> list[Any]:
+        conn.send(data)
+        return [conn.read_reply() for _ in range(count)]
