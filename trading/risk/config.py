@@ -28,7 +28,9 @@ large to be counted exactly that way are refused here, with their path.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
@@ -44,7 +46,6 @@ from trading.errors import ConfigError, ConfigProblem
 # with its JSON path"; these private helpers are shared on purpose rather than copied.
 from trading.market_data.config import (
     _check,
-    _in_document_order,
     _is_clean,
     _key_path,
     _load_json,
@@ -282,7 +283,11 @@ def _semantic(raw: dict[str, Any], problems: list[ConfigProblem]) -> Iterator[Co
     if isinstance(instruments, list):
         yield from _instrument_problems(instruments, problems, lots, products)
     known = (
-        {item.get("symbol") for item in instruments if isinstance(item, dict)}
+        {
+            item["symbol"]
+            for item in instruments
+            if isinstance(item, dict) and isinstance(item.get("symbol"), str)
+        }
         if isinstance(instruments, list)
         else None
     )
@@ -357,7 +362,7 @@ def _override_list(
     key: str,
     field: str,
     problems: list[ConfigProblem],
-    known: set[Any] | None,
+    known: set[str] | None,
     lots: dict[str, Decimal],
     unit: Decimal | None,
 ) -> Iterator[ConfigProblem]:
@@ -414,6 +419,33 @@ def _clean_decimal(
     return Decimal(obj[key])
 
 
+_STEP = re.compile(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+
+
+def _position(raw: Any, path: str) -> tuple[int, ...]:
+    """Where ``path`` points in the raw document: per step, the key's position in its
+    object or the item's index (a missing key sorts after its object's keys)."""
+    out: list[int] = []
+    node = raw
+    for match in _STEP.finditer(path, 1):
+        name, index, quoted = match.groups()
+        if index is not None:
+            step = int(index)
+            node = node[step] if isinstance(node, list) and step < len(node) else None
+        else:
+            key = name if name is not None else json.loads(quoted)
+            keys = list(node) if isinstance(node, dict) else []
+            step = keys.index(key) if key in keys else len(keys)
+            node = node.get(key) if isinstance(node, dict) else None
+        out.append(step)
+    return tuple(out)
+
+
+def _in_document_order(problems: list[ConfigProblem], raw: Any) -> list[ConfigProblem]:
+    """Stable-sort problems by where their path points in the file."""
+    return sorted(problems, key=lambda problem: _position(raw, problem.path))
+
+
 # -- public API --------------------------------------------------------------------------
 
 
@@ -428,7 +460,7 @@ def parse_config(data: bytes | str, *, source: str | None = None) -> RiskConfig:
     _check(raw, _SCHEMA, "$", problems)
     if isinstance(raw, dict):
         problems.extend(list(_semantic(raw, problems)))
-        problems = _in_document_order(problems, list(raw))
+        problems = _in_document_order(problems, raw)
     if problems:
         raise ConfigError(problems, source)
     try:
