@@ -7,6 +7,7 @@ scripts and pub/sub entry points. See ``resp3.retry`` for when a command is re-s
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -104,6 +105,11 @@ class Redis(CoreCommands, Executor):
         self._single: Connection | None = None
         if single_connection_client:
             self._single = connection_pool.get_connection()
+            # One socket for every thread: commands take turns, or two threads would
+            # read each other's replies (and one would wait forever).
+            self._single_lock: threading.RLock | None = threading.RLock()
+        else:
+            self._single_lock = None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> Redis:
@@ -135,6 +141,13 @@ class Redis(CoreCommands, Executor):
     # -- the one hook every command goes through -------------------------------------
 
     def _execute(self, cmd: Command[Any]) -> Any:
+        lock = self._single_lock
+        if lock is None:
+            return self._execute_unlocked(cmd)
+        with lock:
+            return self._execute_unlocked(cmd)
+
+    def _execute_unlocked(self, cmd: Command[Any]) -> Any:
         data = encode_command(*cmd.args)  # DataError here: nothing was sent
         pool = self.connection_pool
         single = self._single

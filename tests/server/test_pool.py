@@ -62,11 +62,13 @@ def run_threads(count: int, target: Any) -> list[BaseException]:
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=guarded, args=(i,)) for i in range(count)]
+    # Daemon threads: a deadlocked worker fails the test instead of blocking pytest's exit.
+    threads = [threading.Thread(target=guarded, args=(i,), daemon=True) for i in range(count)]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + 30
     for t in threads:
-        t.join(30)
+        t.join(max(0.0, deadline - time.monotonic()))
         assert not t.is_alive(), "a worker thread hung"
     return errors
 
@@ -111,6 +113,22 @@ def test_threads_running_pipelines_get_their_own_replies(exclusive: resp3.Redis)
     assert run_threads(8, work) == []
     assert exclusive.get("pipes") == b"320"
     assert ExclusiveConnection.violations == []
+
+
+def test_single_connection_client_serialises_threads(server: RedisServer) -> None:
+    """One socket for all threads: without a lock two threads read each other's replies
+    (or one waits forever for a reply the other consumed)."""
+    client = resp3.Redis(host=server.host, port=server.port, single_connection_client=True)
+    with client:
+        own_id = client.client_id()
+
+        def work(i: int) -> None:
+            for j in range(150):
+                assert client.echo(f"s{i}-{j}") == f"s{i}-{j}".encode()
+
+        assert run_threads(8, work) == []
+        assert client.client_id() == own_id  # still the one connection
+        assert client.connection_pool._created == 1
 
 
 def test_blocking_pool_shares_few_connections_among_many_threads(server: RedisServer) -> None:
