@@ -37,6 +37,7 @@ __all__ = [
     "FieldDef",
     "GroupDef",
     "Layout",
+    "MessageDef",
     "dictionary_for",
     "load_dictionary",
 ]
@@ -131,7 +132,8 @@ class DataDictionary:
         # ascending, trailer ascending, 10 last. Body tags are absent: key = tag + _BODY.
         rank = {tag: tag for tag in self.header_tags}
         rank.update({tag: _TRAILER + tag for tag in self.trailer_tags})
-        rank.update({8: -3, 9: -2, 35: -1, 10: _LAST})
+        # SignatureLength(93) must come before Signature(89), which it measures.
+        rank.update({8: -3, 9: -2, 35: -1, 10: _LAST, 93: _TRAILER + 88})
         self.rank: Mapping[int, int] = rank
         self._groups_cache: dict[bytes, dict[int, GroupDef]] = {}
 
@@ -203,7 +205,8 @@ class DataDictionary:
                 trailer.append(item)
         header.sort()
         body.sort()
-        trailer.sort()
+        if trailer:
+            trailer.sort(key=lambda f: rank[f[0]])
         return first + header + body + trailer
 
     def _canonical_with_groups(

@@ -207,12 +207,13 @@ def _digits(tag: int, raw: bytes, what: str, *spans: tuple[int, int]) -> list[in
         raise FieldValueError(tag, raw, what) from None
 
 
-def _fraction_us(tag: int, raw: bytes, what: str) -> int:
-    """Microseconds from ``.d{1,9}``; digits past the sixth are dropped (truncated)."""
-    if not raw:
+def _fraction_us(tag: int, raw: bytes, start: int, what: str) -> int:
+    """Microseconds from ``.d{1,9}`` at ``raw[start:]``; digits past the sixth are
+    dropped (truncated)."""
+    if len(raw) == start:
         return 0
-    digits = raw[1:]
-    if raw[:1] != b"." or not digits.isdigit() or len(digits) > 9:
+    digits = raw[start + 1 :]
+    if raw[start : start + 1] != b"." or not digits.isdigit() or len(digits) > 9:
         raise FieldValueError(tag, raw, what)
     return int((digits + b"00000")[:6])
 
@@ -225,7 +226,7 @@ def parse_timestamp(tag: int, raw: bytes) -> datetime:
     y, mo, d, h, mi, s = _digits(
         tag, raw, what, (0, 4), (4, 6), (6, 8), (9, 11), (12, 14), (15, 17)
     )
-    micro = _fraction_us(tag, raw[17:], what)
+    micro = _fraction_us(tag, raw, 17, what)
     try:
         return datetime(y, mo, d, h, mi, min(s, 59), micro, tzinfo=timezone.utc)
     except ValueError:

@@ -53,6 +53,8 @@ class _Sentinel(enum.Enum):
     def __repr__(self) -> str:
         return "trading.fix.INCOMPLETE"
 
+    __str__ = __repr__
+
     def __bool__(self) -> bool:
         raise TypeError("INCOMPLETE has no truth value; compare with `is INCOMPLETE`")
 
