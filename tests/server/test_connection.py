@@ -244,3 +244,16 @@ def test_from_url_unix_socket(server: RedisServer, protocol: int) -> None:
 def test_bad_urls_raise_value_error(url: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         resp3.Redis.from_url(url)
+
+
+# -- replies larger than the read buffer -------------------------------------------------
+
+
+def test_replies_larger_than_the_read_buffer(r: resp3.Redis) -> None:
+    """A 3 MB value arrives over many 64 KiB reads; the replies around it stay in place."""
+    big = bytes(range(256)) * (3 * 4096)
+    r.set("big", big)
+    assert r.get("big") == big
+    pipe = r.pipeline(transaction=False)
+    pipe.echo("before").get("big").echo("after").strlen("big")
+    assert pipe.execute() == [b"before", big, b"after", len(big)]

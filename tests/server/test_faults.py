@@ -224,6 +224,23 @@ def test_retry_zero_never_resends(own_server: RedisServer, admin: resp3.Redis) -
     client.close()
 
 
+def test_rejected_credentials_on_reconnect_are_not_retried() -> None:
+    """After a password change, the reconnect fails once with the server's reason."""
+    with private_server("--requirepass", "old") as srv:
+        log = RecordingConnection.fresh()
+        client = client_for(srv, log, password="old")
+        admin = resp3.Redis(host=srv.host, port=srv.port, password="old")
+        assert client.ping() is True
+        admin.config_set("requirepass", "new")
+        kill_connection_of(admin, client)
+        log.reset_log()
+        with pytest.raises(resp3.AuthenticationError, match="invalid username-password"):
+            client.ping()
+        assert log.connects == 1
+        client.close()
+        admin.close()
+
+
 # -- a write in flight when its connection dies ------------------------------------------
 
 
