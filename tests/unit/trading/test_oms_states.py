@@ -112,7 +112,7 @@ def test_lua_embeds_the_table() -> None:
 
 
 def test_docs_table_is_up_to_date() -> None:
-    text = DOC.read_text()
+    text = DOC.read_text(encoding="utf-8")
     match = re.search(r"<!-- transitions:begin -->\n(.*?)\n<!-- transitions:end -->", text, re.S)
     assert match is not None, f"{DOC}: transition table markers missing"
     assert match.group(1) == render_table(), (
