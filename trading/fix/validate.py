@@ -21,8 +21,9 @@ same message is rejected for the same reason:
    of instances -> 16.
 
 Beyond QuickFIX 1.16, which leaves group members unchecked, each group member is
-checked like a body field (4, 6, 5, 0), a repeated member inside one instance or a
-member before the instance's delimiter gives 15 "Repeating group fields out of order".
+checked like a body field (4, 6, 5, 0), and a repeated member inside one instance or a
+member before the instance's delimiter gives 15 "Repeating group fields out of order",
+reported before the count (16) because a broken structure makes the count meaningless.
 The ordering of fields *within* a group instance is not enforced (QuickFIX does not
 either). FIX 4.2 defines reasons 0-11 only: the session leaves SessionRejectReason
 out of a 4.2 Reject for higher ones (see :func:`reason_supported`), as QuickFIX does.
@@ -361,10 +362,10 @@ def _check_entries(
 def _check_group(
     tag: int, value: bytes, group: _Group, d: DataDictionary, o: _Options
 ) -> ValidationIssue | None:
-    if not value.lstrip(b"-").isdigit() or int(value) != len(group.instances):
-        return _issue(SessionRejectReason.INCORRECT_NUMINGROUP_COUNT_FOR_REPEATING_GROUP, tag)
     if group.disorder is not None:
         return _issue(SessionRejectReason.REPEATING_GROUP_FIELDS_OUT_OF_ORDER, group.disorder)
+    if not value.lstrip(b"-").isdigit() or int(value) != len(group.instances):
+        return _issue(SessionRejectReason.INCORRECT_NUMINGROUP_COUNT_FOR_REPEATING_GROUP, tag)
     for instance in group.instances:
         issue = _check_entries(instance, d, None, o)
         if issue is not None:
