@@ -63,7 +63,8 @@ def check_order(store: RedisOrderStore, account: str, cid: str) -> OrderState:
     assert state.cum_qty.value <= state.order.quantity.value, cid
     exec_ids = [e["exec"] for e in history if "exec" in e]
     assert len(exec_ids) == len(set(exec_ids)), f"{cid}: an exec id was applied twice"
-    stored = {e.decode() for e in client.smembers(keys.execs(account, cid))}
+    members = client.smembers(keys.execs(account, cid))
+    stored = {e.decode() if isinstance(e, bytes) else e for e in members}
     assert stored == set(exec_ids), cid
     assert bool(client.sismember(keys.open(account), cid)) == state.is_open, cid
     assert bool(client.sismember(keys.open(account, state.symbol), cid)) == state.is_open, cid

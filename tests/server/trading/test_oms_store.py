@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from _oms_support import check_order, oms_client_fixture, store_fixture  # noqa: F401
 
+import resp3
+from resp3.testing import RedisServer
 from tests.unit.trading._oms_cases import (
     ACC,
     PAIRS,
@@ -24,6 +26,7 @@ from trading.oms import (
     Accept,
     Change,
     DuplicateOrder,
+    Event,
     EventKind,
     OrderManager,
     OrderStatus,
@@ -185,7 +188,7 @@ def test_apply_many_with_conflicts_and_errors(store: RedisOrderStore) -> None:
         a.apply(event)
     b.recover()
     a.apply(fill("c1", "e0", 5))  # b is now stale on c1
-    events = [
+    events: list[Event] = [
         fill("c1", "e1", 2), fill("c1", "e2", 2), Submit(make_order("c9")), Accept(ACC, "c9"),
         fill("c1", "e3", 5), Accept(ACC, "nope"), fill("c1", "e0", 5),
     ]  # fmt: skip
@@ -217,3 +220,29 @@ def test_recovery_rebuilds_open_orders(store: RedisOrderStore) -> None:
 def test_decode_refuses_a_foreign_hash() -> None:
     with pytest.raises(OrderError, match="stored order \\?/x is unreadable"):
         decode_state({b"id": b"x", b"status": b"new"})
+
+
+@pytest.mark.parametrize(
+    ("protocol", "decode"), [(2, False), (3, True), (2, True)], ids=["resp2", "str", "resp2-str"]
+)
+def test_other_client_settings(
+    server: RedisServer, store: RedisOrderStore, protocol: int, decode: bool
+) -> None:
+    client = resp3.Redis(
+        host=server.host, port=server.port, protocol=protocol, decode_responses=decode
+    )
+    try:
+        other = RedisOrderStore(client, prefix=store.keys.prefix)
+        a, b = OrderManager(other), OrderManager(other)
+        for event in path_to(S.NEW):
+            a.apply(event)
+        b.recover()
+        a.apply(fill("c1", "e1", 4))
+        assert b.apply(fill("c1", "e2", 4)).after.cum_qty == Quantity(8)  # via a conflict
+        assert b.apply(fill("c1", "e1", 4)).duplicate
+        results = b.apply_many([fill("c1", "e3", 2), fill("c1", "e4", 1)])
+        assert isinstance(results[1], OrderError)
+        assert check_order(store, ACC, "c1").status is S.FILLED
+        assert [e["kind"] for e in other.history(ACC, "c1")][-1] == "fill_complete"
+    finally:
+        client.close()

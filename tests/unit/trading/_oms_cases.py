@@ -66,7 +66,7 @@ def make_order(
 
 
 def fill(
-    cid: str, exec_id: str, qty: int | str, px: str = "100.00", account: str = ACC
+    cid: str, exec_id: str, qty: int | str | Decimal, px: str = "100.00", account: str = ACC
 ) -> FillReport:
     return FillReport(account, cid, exec_id, Quantity(qty), Price(px))
 

@@ -49,10 +49,15 @@ def test_submit_runs_the_check_and_denies() -> None:
 
 
 def test_resubmission_is_idempotent_and_skips_the_check() -> None:
-    calls = []
+    calls: list[Order] = []
+
+    def deny(order: Order) -> str:
+        calls.append(order)
+        return "no"
+
     manager = OrderManager()
-    first = manager.submit(make_order("c1"), check=lambda o: calls.append(o) or "no").after
-    again = manager.submit(make_order("c1"), check=lambda o: calls.append(o) or None)
+    first = manager.submit(make_order("c1"), check=deny).after
+    again = manager.submit(make_order("c1"), check=deny)
     assert again.duplicate and again.after == first and len(calls) == 1
     with pytest.raises(DuplicateOrder, match="acc/c1: client order id already used"):
         manager.submit(make_order("c1", 11))

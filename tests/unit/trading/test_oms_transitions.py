@@ -20,6 +20,7 @@ from tests.unit.trading._oms_cases import (
     pair_id,
     path_to,
 )
+from trading.core import Quantity
 from trading.errors import InvalidTransition
 from trading.oms import (
     DuplicateOrder,
@@ -91,9 +92,10 @@ def test_replace_accept_creates_the_replacement() -> None:
     change = manager.apply(event_of(E.REPLACE_ACCEPT, manager.get(ACC, "c1")))
     old, new = change.after, change.replacement
     assert new is not None
-    assert (old.status, old.replaced_by, old.leaves_qty.value) == (S.REPLACED, "c1-r", 0)
+    assert (old.status, old.replaced_by, old.leaves_qty) == (S.REPLACED, "c1-r", Quantity(0))
     assert (new.status, new.replaces, new.version) == (S.PARTIALLY_FILLED, "c1", 1)
-    assert (new.order.quantity.value, new.cum_qty.value, new.leaves_qty.value) == (20, 4, 16)
+    expected = (Quantity(20), Quantity(4), Quantity(16))
+    assert (new.order.quantity, new.cum_qty, new.leaves_qty) == expected
     assert new.order.limit_price == old.order.limit_price
     assert [o.client_order_id for o in manager.open_orders(ACC)] == ["c1-r"]
 
@@ -108,11 +110,8 @@ def test_fill_in_pending_cancel_keeps_pending_until_complete() -> None:
     manager = manager_at(S.PENDING_CANCEL)
     assert manager.apply(fill("c1", "p1", 2)).after.status is S.PENDING_CANCEL
     done = manager.apply(fill("c1", "p2", 4))
-    assert (done.after.status, done.after.cum_qty.value, done.after.leaves_qty.value) == (
-        S.FILLED,
-        10,
-        0,
-    )
+    after = done.after
+    assert (after.status, after.cum_qty, after.leaves_qty) == (S.FILLED, Quantity(10), Quantity(0))
 
 
 def test_identical_resubmission_is_a_retry_in_every_status() -> None:
