@@ -5,8 +5,7 @@ Theory of operation
 -------------------
 A FIX message announces its own size: ``8=FIX.4.4|9=<n>|`` is followed by exactly
 ``n`` bytes of body and then ``10=<ddd>|``. The splitter buffers what it is fed, finds
-the next ``8=FIX`` (not preceded by a digit, so ``58=FIX...`` inside a Text field does
-not count), reads BodyLength, waits until the whole frame is buffered, and then checks
+the next ``8=FIX``, reads BodyLength, waits until the whole frame is buffered, and then checks
 that the frame ends exactly on ``10=ddd|`` and that ``ddd`` is the checksum of the
 bytes before it. It never trusts BodyLength alone, and it never needs to understand
 the body, so raw data fields that contain SOH pass through untouched.
@@ -71,6 +70,8 @@ MAX_LENGTH_DIGITS = 9
 # exactly when there are as many matches as SOH bytes.
 _FIELD = re.compile(rb"(?:^|(?<=\x01))([0-9]{1,9})=([^\x01]*)\x01")
 _LENGTH_TAGS = frozenset(DATA_FIELDS.values())
+# A plausible BeginString value: FIX.4.4, FIXT.1.1, FIX.5.0SP2...
+_BEGIN = re.compile(rb"8=FIX[A-Za-z0-9.]{0,%d}" % (MAX_BEGIN_STRING - 3))
 # A data field or its length field anywhere: parse those messages field by field.
 _HAS_DATA = re.compile(
     rb"\x01(?:%b)=" % b"|".join(b"%d" % t for t in sorted(set(DATA_FIELDS) | _LENGTH_TAGS))
@@ -215,13 +216,11 @@ class Splitter:
         skipped it, so calling ``gets()`` again continues with the following bytes.
         """
         buffer = self._buffer
-        start = self._find_start()
-        if start < 0:
-            return INCOMPLETE
-        size = len(buffer)
-        end8 = buffer.find(SOH, start + 2, start + 3 + MAX_BEGIN_STRING)
+        end8 = self._find_start()
         if end8 < 0:
-            return self._need(start, start + 3 + MAX_BEGIN_STRING, "BeginString(8) too long")
+            return INCOMPLETE
+        start = self._pos
+        size = len(buffer)
         if buffer[end8 + 1 : end8 + 3] != b"9=":
             return self._need(start, end8 + 3, "BodyLength(9) must follow BeginString(8)")
         end9 = buffer.find(SOH, end8 + 3, end8 + 4 + MAX_LENGTH_DIGITS)
@@ -252,21 +251,26 @@ class Splitter:
         return raw
 
     def _find_start(self) -> int:
-        """Index of the next ``8=FIX`` not preceded by a digit, or -1 (keeping a tail
-        that may be the beginning of one)."""
+        """Offset of the SOH that ends the next plausible BeginString (``8=FIX``, then
+        letters, digits and dots), with ``_pos`` moved to its start; or -1 when none is
+        complete yet (keeping a tail that may be the beginning of one)."""
         buffer = self._buffer
         pos = self._pos
         while True:
             start = buffer.find(b"8=FIX", pos)
             if start < 0:
-                keep = max(self._pos, len(buffer) - 5)
+                keep = max(self._pos, len(buffer) - 4)  # b"8=FI" may continue
                 self.discarded += keep - self._pos
                 self._pos = keep
                 return -1
-            if start == 0 or not 48 <= buffer[start - 1] <= 57:
-                self.discarded += start - self._pos
-                self._pos = start
-                return start
+            self.discarded += start - self._pos
+            self._pos = start
+            match = _BEGIN.match(buffer, start)
+            end = match.end() if match else start
+            if end < len(buffer) and buffer[end] == 1:
+                return end
+            if end == len(buffer) and end - start - 2 < MAX_BEGIN_STRING:
+                return -1
             pos = start + 1
 
     def _need(self, start: int, limit: int, problem: str) -> Incomplete:

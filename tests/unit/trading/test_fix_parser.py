@@ -159,16 +159,26 @@ def test_garbage_before_and_between_messages_is_skipped() -> None:
     splitter.feed(b"\x00\xffnoise 58=FIX8=FI" + HEARTBEAT + b"junk" + ORDER + b"tail")
     assert drain(splitter) == [HEARTBEAT, ORDER]
     assert splitter.discarded == len(b"\x00\xffnoise 58=FIX8=FI") + len(b"junk")
-    assert splitter.buffered == 4  # "tail" is kept: 5 bytes may be the start of "8=FIX"
-    splitter.feed(b"x" * 100)
+    assert splitter.buffered == 4  # "tail" is kept: 4 bytes may be the start of "8=FIX"
+    splitter.feed(b"x" * 100 + b"8=F")
     assert splitter.gets() is INCOMPLETE
-    assert splitter.buffered == 5
+    assert splitter.buffered == 4
+    splitter.feed(b"IX.4.4")
+    assert splitter.gets() is INCOMPLETE
+    assert splitter.buffered == len(b"x8=FIX.4.4") - 1
 
 
-def test_start_inside_text_field_is_not_a_message() -> None:
+def test_implausible_begin_string_is_noise() -> None:
     splitter = Splitter()
-    splitter.feed(b"58=FIX.4.4\x019=5\x01")
-    assert splitter.gets() is INCOMPLETE
+    splitter.feed(b"8=FIX=1\x018=FIX.4.4 \x01" + b"8=FIX" + b"x" * 40 + HEARTBEAT)
+    assert drain(splitter) == [HEARTBEAT]
+    assert splitter.discarded == 7 + 12 + 45
+
+
+def test_lost_soh_between_messages_keeps_the_next_one() -> None:
+    splitter = Splitter()
+    splitter.feed(ORDER[:-1] + HEARTBEAT)
+    assert drain(splitter) == ["error", HEARTBEAT]
 
 
 def test_wrong_checksum_is_reported_then_skipped() -> None:
@@ -204,7 +214,7 @@ def test_size_limit_refuses_huge_body_length_at_once() -> None:
 
 
 @pytest.mark.parametrize(
-    "head", [b"8=FIX.4.4\x0135=0\x01", b"8=FIX.4.4\x019=x5\x01", b"8=FIX" + b"x" * 40]
+    "head", [b"8=FIX.4.4\x0135=0\x01", b"8=FIX.4.4\x019=x5\x01", b"8=FIX.4.4\x019=1234567890"]
 )
 def test_broken_header_is_reported_once_complete(head: bytes) -> None:
     splitter = Splitter()
