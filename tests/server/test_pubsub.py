@@ -202,18 +202,21 @@ class SmallReceiveBuffer(Connection):
 
 
 def test_run_in_thread_with_a_slow_handler_loses_nothing(protocol: int) -> None:
-    """5 MB published far faster than the handler runs, to a server that drops a
-    subscriber with more than 256 KB pending (plus what the kernels buffer, about 3 MB
-    here): the worker must keep reading while the handler sleeps.
+    """6 MB published at 12 MB/s to a handler that takes 1 ms a message (4 MB/s), on a
+    server that drops a subscriber with 256 KB pending beyond what the kernels buffer
+    (about 3 MB here). A worker that stops reading while its handler runs falls 4 MB
+    behind within the first half second and loses the rest; ours keeps reading.
+    The publisher is paced so that the reader, not the GIL, decides the outcome.
     """
-    count = 2500
+    count, rate = 1500, 3000.0
+    padding = b"x" * 4096
     with private_server("--client-output-buffer-limit", "pubsub 256kb 0 0") as srv:
         sub_client = client_for(srv, SmallReceiveBuffer, protocol=protocol)
         pub_client = resp3.Redis(host=srv.host, port=srv.port)
         received: list[int] = []
 
         def slow(message: Message) -> None:
-            time.sleep(0.0003)
+            time.sleep(0.001)
             received.append(int(message["data"][:8]))
 
         p = sub_client.pubsub()
@@ -221,16 +224,19 @@ def test_run_in_thread_with_a_slow_handler_loses_nothing(protocol: int) -> None:
         worker = p.run_in_thread(sleep_time=0.05)
         try:
             wait_until(lambda: pub_client.pubsub_numsub("bulk")[0][1] == 1, what="subscribe")
-            padding = b"x" * 2048
+            start = time.monotonic()
             for i in range(count):
-                assert pub_client.publish("bulk", b"%08d" % i + padding) == 1
+                ahead = start + i / rate - time.monotonic()
+                if ahead > 0.002:
+                    time.sleep(ahead)
+                assert pub_client.publish("bulk", b"%08d" % i + padding) == 1, f"dropped at {i}"
             wait_until(lambda: len(received) >= count, timeout=20, what=f"{count} messages")
         finally:
             worker.stop()
+            pub_client.close()
+            sub_client.close()
         assert received == list(range(count))
         assert not worker.is_alive()
-        pub_client.close()
-        sub_client.close()
 
 
 # -- reconnection ------------------------------------------------------------------------
