@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._reader import encode_command
@@ -47,7 +47,13 @@ from ..cluster.slots import ShardInfo, key_slot, parse_shards, parse_slots
 from ..commands import CoreCommands
 from ..commands._base import BLOCKING, READONLY, AsyncExecutor, Command
 from ..config import parse_url
-from ..errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError
+from ..errors import (
+    AuthenticationError,
+    ConnectionError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
 from .client import _timeout
 from .cluster_node import NodeConnections
 from .connection import NotSentError
@@ -428,6 +434,27 @@ class RedisCluster(CoreCommands, AsyncExecutor):
         from .cluster_pipeline import ClusterPipeline
 
         return ClusterPipeline(self, transaction=transaction)
+
+    async def transaction(
+        self,
+        func: Callable[[ClusterPipeline], Awaitable[Any]],
+        *watches: Any,
+        shard_hint: Any = None,
+        value_from_callable: bool = False,
+        watch_delay: float | None = None,
+    ) -> Any:
+        """Run ``await func(pipe)`` under WATCH/MULTI/EXEC, retrying on WatchError."""
+        while True:
+            async with self.pipeline(True) as pipe:
+                try:
+                    if watches:
+                        await pipe.watch(*watches)
+                    value = await func(pipe)
+                    results = await pipe.execute()
+                    return value if value_from_callable else results
+                except WatchError:
+                    if watch_delay:
+                        await asyncio.sleep(watch_delay)
 
     def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> ClusterPubSub:
         from .cluster_pubsub import ClusterPubSub

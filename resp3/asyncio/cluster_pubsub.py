@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, Any
 from .._reader import pack_commands
 from ..cluster.attempt import NOW
 from ..cluster.nodes import ClusterNode
-from ..cluster.pubsub import REROUTE_INTERVAL, channel_key
+from ..cluster.pubsub import REROUTE_INTERVAL, channel_key, per_slot
 from ..cluster.slots import key_slot
-from ..errors import ConnectionError, RedisError, ResponseError, TimeoutError
+from ..errors import ConnectionError, MovedError, RedisError, ResponseError, TimeoutError
 from ..pubsub import _KINDS, to_message
 from .connection import AsyncConnection
 
@@ -167,7 +167,7 @@ class ClusterPubSub:
         for name, (node, names) in groups.items():
             try:
                 conn = await self._open(name, node)
-                conn.send_raw(pack_commands([(b"SSUBSCRIBE", *names)]))
+                conn.send_raw(per_slot(b"SSUBSCRIBE", names))
             except (ConnectionError, TimeoutError):
                 await self._lost(name)
                 for channel in names:
@@ -231,7 +231,7 @@ class ClusterPubSub:
         for owner, channels in by_node.items():
             entry = self._conns.get(owner)
             if entry is not None and entry[1].is_connected:
-                entry[1].send_raw(pack_commands([(b"SUNSUBSCRIBE", *channels)]))
+                entry[1].send_raw(per_slot(b"SUNSUBSCRIBE", channels))
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -268,7 +268,9 @@ class ClusterPubSub:
             await self._lost(key)
             return None
         if isinstance(reply, ResponseError):
-            if key != _MAIN:  # MOVED to an SSUBSCRIBE: route those channels again
+            if key != _MAIN and isinstance(
+                reply, MovedError
+            ):  # MOVED to an SSUBSCRIBE: route those channels again
                 for channel, owner in self._owner.items():
                     if owner == key:
                         self._owner[channel] = ""

@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._reader import encode_command
@@ -32,7 +32,13 @@ from ..commands._base import READONLY, Command, Executor
 from ..commands.iterators import hscan_iter, sscan_iter, zscan_iter
 from ..config import ConnectionConfig, parse_url
 from ..connection import Connection
-from ..errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError
+from ..errors import (
+    AuthenticationError,
+    ConnectionError,
+    ResponseError,
+    TimeoutError,
+    WatchError,
+)
 from ..pool import ConnectionPool
 from ..retry import Retry
 from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt, ClusterPolicy
@@ -503,6 +509,28 @@ class RedisCluster(CoreCommands, Executor):
         from .pipeline import ClusterPipeline
 
         return ClusterPipeline(self, transaction=transaction)
+
+    def transaction(
+        self,
+        func: Callable[[ClusterPipeline], Any],
+        *watches: Any,
+        shard_hint: Any = None,
+        value_from_callable: bool = False,
+        watch_delay: float | None = None,
+    ) -> Any:
+        """Run ``func(pipe)`` under WATCH/MULTI/EXEC (keys of one slot), retrying while
+        a watched key changes or the slot moves."""
+        while True:
+            with self.pipeline(True) as pipe:
+                try:
+                    if watches:
+                        pipe.watch(*watches)
+                    value = func(pipe)
+                    results = pipe.execute()
+                    return value if value_from_callable else results
+                except WatchError:
+                    if watch_delay:
+                        time.sleep(watch_delay)
 
     def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> ClusterPubSub:
         from .pubsub import ClusterPubSub

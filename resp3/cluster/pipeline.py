@@ -123,7 +123,11 @@ def transaction_slot(router: Any, stack: list[Command[Any]]) -> int | None:
 
 
 def exec_redirect(replies: list[Any]) -> ResponseError | None:
-    """The redirection that made EXEC abort, if that is why it aborted."""
+    """The redirection that made EXEC fail, if that is why: EXEC itself answered one
+    (the node checks every key of the transaction again at EXEC), or a queued command
+    did and EXEC aborted. Either way the transaction did not run."""
+    if isinstance(replies[-1], REDIRECTS):
+        return replies[-1]
     if not isinstance(replies[-1], ExecAbortError):
         return None
     for reply in replies[:-1]:

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._reader import pack_commands
 from ..connection import Connection
-from ..errors import ConnectionError, RedisError, ResponseError, TimeoutError
+from ..errors import ConnectionError, MovedError, RedisError, ResponseError, TimeoutError
 from ..pubsub import _KINDS, to_message
 from ..types import INCOMPLETE
 from .attempt import NOW
@@ -40,7 +40,7 @@ from .slots import key_slot
 if TYPE_CHECKING:
     from .client import RedisCluster
 
-__all__ = ["REROUTE_INTERVAL", "ClusterPubSub", "channel_key"]
+__all__ = ["REROUTE_INTERVAL", "ClusterPubSub", "channel_key", "per_slot"]
 
 Handler = Callable[[dict[str, Any]], Any]
 REROUTE_INTERVAL = 0.1
@@ -55,6 +55,15 @@ def channel_key(name: Any, encoding: str) -> bytes:
     if isinstance(name, (bytearray, memoryview)):
         return bytes(name)
     raise TypeError(f"channel names must be bytes or str, got {type(name).__name__}")
+
+
+def per_slot(command: bytes, channels: list[bytes]) -> bytes:
+    """One SSUBSCRIBE/SUNSUBSCRIBE per slot: the server refuses channels of several
+    slots in one command (CROSSSLOT), even when one node serves them all."""
+    by_slot: dict[int, list[bytes]] = {}
+    for channel in channels:
+        by_slot.setdefault(key_slot(channel), []).append(channel)
+    return pack_commands([(command, *names) for names in by_slot.values()])
 
 
 class ClusterPubSub:
@@ -175,7 +184,7 @@ class ClusterPubSub:
         for name, (node, names) in groups.items():
             try:
                 conn = self._open(name, node)
-                conn.send(pack_commands([(b"SSUBSCRIBE", *names)]))
+                conn.send(per_slot(b"SSUBSCRIBE", names))
             except (ConnectionError, TimeoutError) as exc:
                 self._lost(name, exc)
                 for channel in names:
@@ -239,7 +248,7 @@ class ClusterPubSub:
         for owner, channels in by_node.items():
             entry = self._conns.get(owner)
             if entry is not None and entry[1].is_connected:
-                entry[1].send(pack_commands([(b"SUNSUBSCRIBE", *channels)]))
+                entry[1].send(per_slot(b"SUNSUBSCRIBE", channels))
 
     # -- receiving -------------------------------------------------------------------------
 
@@ -292,7 +301,7 @@ class ClusterPubSub:
     def _handle(self, key: str, reply: Any, ignore: bool) -> dict[str, Any] | None:
         if isinstance(reply, ResponseError):
             # MOVED to an SSUBSCRIBE: the slot map was stale; route those channels again.
-            if key != _MAIN:
+            if key != _MAIN and isinstance(reply, MovedError):
                 for channel, owner in self._owner.items():
                     if owner == key:
                         self._owner[channel] = ""
