@@ -65,7 +65,8 @@ def test_groups_nest_and_start_with_their_delimiter() -> None:
     er = d.message("8")
     assert er is not None
     parties = er.groups[453]
-    assert (parties.count_tag, parties.delimiter, parties.fields) == (453, 448, (448, 447, 452, 802))
+    assert (parties.count_tag, parties.delimiter) == (453, 448)
+    assert parties.fields == (448, 447, 452, 802)
     assert parties.groups[802].delimiter == 523
     assert set(d.groups_of(b"8")) >= {453, 802, 382, 627}
     # a group whose first child is a component takes that component's first field
@@ -139,8 +140,9 @@ MINIMAL = """<fix major='4' minor='4'>
 
 
 def test_custom_dictionary(tmp_path: Path) -> None:
-    path = write(tmp_path, MINIMAL.format(body="<component name='C' required='Y'/>",
-        components="<component name='C'><field name='TestReqID' required='Y'/></component>"))  # fmt: skip
+    component = "<component name='C'><field name='TestReqID' required='Y'/></component>"
+    body = "<component name='C' required='Y'/>"
+    path = write(tmp_path, MINIMAL.format(body=body, components=component))
     d = load_dictionary(path)
     assert d.begin_string == "FIX.4.4"
     assert d.message("0").required == (112,)  # type: ignore[union-attr]
