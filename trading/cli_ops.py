@@ -100,6 +100,20 @@ def _client(args: argparse.Namespace) -> resp3.Redis:
     return resp3.Redis.from_url(url)
 
 
+_CENTS = Decimal("0.01")
+
+
+def _tidy(value: Decimal | None) -> Decimal | None:
+    """Drop trailing zeros beyond two decimals (600.000000000000 -> 600.00): the value
+    is unchanged, the 12 places of the averaging policy are just noise on screen."""
+    if value is None:
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= -2:
+        return value.quantize(_CENTS) if value == value.quantize(_CENTS) else value
+    return value.normalize()
+
+
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -196,8 +210,11 @@ def orders_cancel(args: argparse.Namespace) -> int:
         state = stored.state
         change = OrderManager(store).apply(CancelRequest(state.account, state.client_order_id))
     row = _order_row(change.after)
-    note = "already requested" if change.duplicate else "cancel requested"
-    _emit(args, row, f"{state.account}/{state.client_order_id}: {note}, status {row['status']}")
+    _emit(
+        args,
+        row,
+        f"{state.account}/{state.client_order_id}: cancel requested, status {row['status']}",
+    )
     return 0
 
 
@@ -223,11 +240,11 @@ def positions(args: argparse.Namespace) -> int:
                         "account": account,
                         "symbol": view.symbol,
                         "quantity": pos.quantity.value,
-                        "avg_price": None if pos.average_price is None else pos.average_price.value,
-                        "cost": pos.cost.amount,
-                        "realized": pos.realized_pnl.amount,
+                        "avg_price": _tidy(avg.value if (avg := pos.average_price) else None),
+                        "cost": _tidy(pos.cost.amount),
+                        "realized": _tidy(pos.realized_pnl.amount),
                         "mark": view.mark,
-                        "unrealized": None if view.unrealized is None else view.unrealized.amount,
+                        "unrealized": _tidy(view.unrealized.amount if view.unrealized else None),
                         "currency": pos.instrument.currency,
                     }
                 )
