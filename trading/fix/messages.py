@@ -236,10 +236,7 @@ class TypedMessage:
         return message
 
 
-_dataclass = dataclass(frozen=True, slots=True)
-
-
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class Logon(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"A"
     heart_bt_int: Annotated[int, Tag.HeartBtInt]
@@ -252,20 +249,20 @@ class Logon(TypedMessage):
     raw_data: Annotated[bytes | None, Tag.RawData] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class Heartbeat(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"0"
     test_req_id: Annotated[str | None, Tag.TestReqID] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class TestRequest(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"1"
     __test__: ClassVar[bool] = False  # not a pytest test class, despite the name
     test_req_id: Annotated[str, Tag.TestReqID]
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class ResendRequest(TypedMessage):
     """EndSeqNo 0 means "everything after BeginSeqNo" (FIX 4.2 and later)."""
 
@@ -274,7 +271,7 @@ class ResendRequest(TypedMessage):
     end_seq_no: Annotated[int, Tag.EndSeqNo] = 0
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class Reject(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"3"
     ref_seq_num: Annotated[int, Tag.RefSeqNum]
@@ -284,20 +281,20 @@ class Reject(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class SequenceReset(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"4"
     new_seq_no: Annotated[int, Tag.NewSeqNo]
     gap_fill_flag: Annotated[bool | None, Tag.GapFillFlag] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class Logout(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"5"
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class NewOrderSingle(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"D"
     cl_ord_id: Annotated[str, Tag.ClOrdID]
@@ -316,7 +313,7 @@ class NewOrderSingle(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class OrderCancelRequest(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"F"
     orig_cl_ord_id: Annotated[str, Tag.OrigClOrdID]
@@ -330,7 +327,7 @@ class OrderCancelRequest(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class OrderCancelReplaceRequest(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"G"
     orig_cl_ord_id: Annotated[str, Tag.OrigClOrdID]
@@ -350,7 +347,7 @@ class OrderCancelReplaceRequest(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class ExecutionReport(TypedMessage):
     """FIX 4.2 also requires Symbol(55); LastQty(32) is 4.2's LastShares."""
 
@@ -380,7 +377,7 @@ class ExecutionReport(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class OrderCancelReject(TypedMessage):
     """CxlRejResponseTo(434): ``"1"`` for a cancel request, ``"2"`` for cancel/replace."""
 
@@ -395,7 +392,7 @@ class OrderCancelReject(TypedMessage):
     text: Annotated[str | None, Tag.Text] = None
 
 
-@_dataclass
+@dataclass(frozen=True, slots=True)
 class BusinessMessageReject(TypedMessage):
     MSG_TYPE: ClassVar[bytes] = b"j"
     ref_msg_type: Annotated[str, Tag.RefMsgType]

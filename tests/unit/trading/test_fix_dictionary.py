@@ -104,12 +104,13 @@ def test_generated_tags_are_up_to_date() -> None:
 
 
 def test_tag_enums() -> None:
-    assert Tag.ClOrdID == 11
-    assert Tag.LastShares is Tag.LastQty  # FIX 4.2 name as alias
-    assert Tag.ExecTransType == 20  # FIX 4.2 only
-    assert MsgType.NewOrderSingle == b"D"
+    assert Tag.ClOrdID.value == 11
+    assert Tag["LastShares"] is Tag.LastQty  # FIX 4.2 name as alias
+    assert Tag.ExecTransType.value == 20  # FIX 4.2 only
+    assert MsgType.NewOrderSingle.value == b"D"
+    assert b"D" in {MsgType.NewOrderSingle}  # members hash and compare as bytes
     assert MsgType(b"AE") is MsgType.TradeCaptureReport
-    assert MsgType.Allocation is MsgType.AllocationInstruction
+    assert MsgType["Allocation"] is MsgType.AllocationInstruction  # FIX 4.2 name
 
 
 def test_licence_ships_with_the_dictionaries() -> None:

@@ -15,6 +15,7 @@ from trading.fix import (
     ExecType,
     ExecutionReport,
     FieldMissing,
+    FieldValue,
     FieldValueError,
     Heartbeat,
     Logon,
@@ -37,7 +38,7 @@ from trading.fix import (
 )
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
-HEADER = [(49, "CLIENT"), (56, "BROKER"), (34, 9), (52, T0)]
+HEADER: list[tuple[int, FieldValue]] = [(49, "CLIENT"), (56, "BROKER"), (34, 9), (52, T0)]
 
 SAMPLES: list[TypedMessage] = [
     Logon(heart_bt_int=30, reset_seq_num_flag=True, raw_data=b"tok\x01en"),

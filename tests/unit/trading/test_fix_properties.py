@@ -27,6 +27,8 @@ text = st.text(st.characters(min_codepoint=32, max_codepoint=126), min_size=1, m
     str.encode
 )
 raw_data = st.binary(min_size=1, max_size=24).map(lambda b: b + b"\x01")
+party_roles = st.sampled_from(sorted(FIX44.fields[452].values))
+sub_id_types = st.sampled_from(sorted(FIX44.fields[803].values) or [b"1"])
 digits = st.integers(0, 10**6).map(lambda n: b"%d" % n)
 
 
@@ -37,14 +39,14 @@ def parties(draw: st.DrawFn) -> list[tuple[int, bytes]]:
     count = draw(st.integers(0, 3))
     fields: list[tuple[int, bytes]] = [(453, b"%d" % count)]
     for _ in range(count):
-        members = [(447, b"D"), (452, b"%d" % draw(st.integers(1, 30)))]
+        members = [(447, b"D"), (452, draw(party_roles))]
         members = draw(st.permutations(members))[: draw(st.integers(0, 2))]
         fields += [(448, draw(text)), *members]
         subs = draw(st.integers(0, 2))
         if subs:
             fields.append((802, b"%d" % subs))
             for _ in range(subs):
-                fields += [(523, draw(text)), (803, b"%d" % draw(st.integers(1, 20)))]
+                fields += [(523, draw(text)), (803, draw(sub_id_types))]
     return fields
 
 
