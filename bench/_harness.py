@@ -263,7 +263,9 @@ class RedisBenchmark:
     def warm_up(self) -> None:
         rates = self._run()
         per_test = self.seconds / 2 * set_get_rate(rates)
-        self.requests = max(1_000, int(per_test) // self.pipeline * self.pipeline)
+        # At least 200 requests per connection, so connecting does not dominate a run.
+        floor = max(1_000, 200 * self.clients)
+        self.requests = max(floor, int(per_test) // self.pipeline * self.pipeline)
 
     def sample(self, kind: str = "SET+GET") -> float:
         """One run; returns the SET rate or the alternating SET+GET rate (``kind``)."""

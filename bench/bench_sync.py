@@ -14,6 +14,12 @@ each, taken round-robin across clients; the table shows medians. redis-py's pars
 checked, not assumed: the "hiredis" column must run ``_HiredisParser`` and the "pure"
 column ``_RESP2Parser``/``_RESP3Parser``, or the run stops.
 
+Two references that are not clients: the "wire floor" column (``WireFloor``) replays
+pre-encoded requests and reads the known number of reply bytes without parsing them,
+so ``floor / hiredis`` is the best ratio any client could reach in that row; and
+``redis-benchmark`` (-P 1 next to SET+GET, -P 100 next to the 100-command pipelines),
+run once per round in the RESP3 pass so that it sees the same background load.
+
 Units: SET+GET and pipelines count commands per second; MGET, HGETALL and LRANGE count
 calls per second (one call moves 100 or 1000 values); pub/sub counts messages received
 per second. Compare columns within one run, not across runs or machines.
