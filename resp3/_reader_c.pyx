@@ -839,6 +839,32 @@ cdef class Reader:
         return value
 
     @cython.final
+    cdef int _bulk_run(self, Frame* frame) except -1:
+        """Take the array's next plain bulk strings straight in, all but its last element.
+
+        Only the common case: ``$<n>`` with its whole payload and CRLF present. Anything
+        else (null, streamed, too long, incomplete, malformed) is left where it is for
+        the general loop, which also closes the frame and reports every error.
+        """
+        cdef unsigned char* buf = self._buf
+        cdef Py_ssize_t end = self._len
+        cdef Py_ssize_t pos = self._pos
+        cdef Py_ssize_t nl
+        cdef int64_t n
+        cdef object container = <object>frame.container
+        while frame.remaining > 1 and pos < end and buf[pos] == 36:
+            nl = _scan_number(buf, pos + 1, end, &n)
+            if nl < 0 or n < 0 or n > self._max_bulk or end - nl - 4 < n:
+                break
+            if buf[nl + 2 + n] != 13 or buf[nl + 3 + n] != 10:
+                break
+            resp3_append(container, PyBytes_FromStringAndSize(<const char*>buf + nl + 2, n))
+            frame.remaining -= 1
+            pos = nl + n + 4
+            self._pos = pos
+        return 0
+
+    @cython.final
     cdef object _parse(self):
         cdef unsigned char* buf
         cdef const unsigned char* line
@@ -1081,6 +1107,8 @@ cdef class Reader:
                     break
                 frame.remaining -= 1
                 if frame.remaining:
+                    if kind == K_ARRAY and self._encoding is None:
+                        self._bulk_run(frame)
                     break
                 value = self._pop()
                 if kind == K_ATTR:
