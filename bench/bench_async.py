@@ -40,7 +40,7 @@ AsyncUnit = Callable[[], Awaitable[Any]]
 Ceilings = dict[int, h.RedisBenchmark]  # tasks -> redis-benchmark -c tasks -P 1
 CLIENTS = ("resp3", "redis.asyncio+hiredis", "coredis", "glide")
 TASKS = (1, 10, 50, 200)
-PIPE_KEYS = [b"pipe:%04d" % i for i in range(1000)]
+PIPE_KEYS = h.PIPE_KEYS
 PUBSUB_TIMEOUT = "pub/sub 64 B, get_message(timeout=1)"
 PUBSUB_BLOCKING = "pub/sub 64 B, blocking wait"
 WARMUP_MESSAGES = 5_000

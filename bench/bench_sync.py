@@ -14,7 +14,7 @@ each, taken round-robin across clients; the table shows medians. redis-py's pars
 checked, not assumed: the "hiredis" column must run ``_HiredisParser`` and the "pure"
 column ``_RESP2Parser``/``_RESP3Parser``, or the run stops.
 
-Two references that are not clients: the "wire floor" column (``WireFloor``) replays
+Two references that are not clients: the "wire floor" column (``_harness.WireFloor``) replays
 pre-encoded requests and reads the known number of reply bytes without parsing them,
 so ``floor / hiredis`` is the best ratio any client could reach in that row; and
 ``redis-benchmark`` (-P 1 next to SET+GET, -P 100 next to the 100-command pipelines),
@@ -39,7 +39,6 @@ from typing import Any
 import _harness as h
 
 Unit = Callable[[], Any]
-PIPE_KEYS = [b"pipe:%04d" % i for i in range(1000)]
 SCENARIOS = (
     "SET+GET",
     "pipeline 100 SET",
@@ -72,7 +71,7 @@ def connect(name: str, port: int, protocol: int) -> Any:
     if name == "glide-sync":
         return glide_client(port, protocol, subscribe=False)
     if name == "wire floor":
-        return WireFloor(port, protocol)
+        return h.WireFloor(port, protocol)
     import redis
     from redis._parsers import _RESP2Parser, _RESP3Parser
 
@@ -122,81 +121,6 @@ def close(client: Any) -> None:
     client.close()
 
 
-class WireFloor:
-    """Not a client: the cost of the round trips alone, with no parsing at all.
-
-    Each request is encoded once; a unit writes it and reads exactly as many bytes as
-    the server answered the first time (learned with the pure-Python reader, which also
-    checks that the reply is not an error). No client can beat this column on the same
-    round trips, so ``floor / hiredis`` is the largest ratio any client could reach
-    over redis-py+hiredis in that row. Meaningful only while every reply has the same
-    size, which holds for the fixed data set used here.
-    """
-
-    def __init__(self, port: int, protocol: int) -> None:
-        import socket
-
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.view = memoryview(bytearray(1 << 20))
-        self.protocol = protocol
-        if protocol == 3:
-            self.learn(h.encode_commands([(b"HELLO", b"3")]), 1)
-
-    def learn(self, request: bytes, replies: int) -> tuple[bytes, int]:
-        """Send ``request`` once; (request, total reply size) after ``replies`` replies."""
-        from resp3._reader_py import Reader
-        from resp3.types import INCOMPLETE
-
-        reader = Reader(protocol=self.protocol)
-        self.sock.sendall(request)
-        size = parsed = 0
-        while parsed < replies:
-            n = self.sock.recv_into(self.view)
-            if not n:
-                raise ConnectionError("server closed the wire-floor connection")
-            size += n
-            reader.feed(self.view[:n])
-            while parsed < replies and (reply := reader.gets()) is not INCOMPLETE:
-                if isinstance(reply, Exception):
-                    raise RuntimeError(f"wire floor: error reply {reply!r}")
-                parsed += 1
-        return request, size
-
-    def unit(self, plan: list[tuple[bytes, int]]) -> Unit:
-        sendall, recv_into, view = self.sock.sendall, self.sock.recv_into, self.view
-
-        def run() -> None:
-            for request, size in plan:
-                sendall(request)
-                got = 0
-                while got < size:
-                    got += recv_into(view)
-
-        return run
-
-    def units(self, key: bytes, value: bytes) -> dict[str, tuple[Unit, int]]:
-        enc = h.encode_commands
-        set_get = [self.learn(enc([(b"SET", key, value)]), 1), self.learn(enc([(b"GET", key)]), 1)]
-        pipes = {
-            n: self.learn(enc([(b"SET", k, value) for k in PIPE_KEYS[:n]]), n) for n in (100, 1000)
-        }
-        return {
-            "SET+GET": (self.unit(set_get), 2),
-            "pipeline 100 SET": (self.unit([pipes[100]]), 100),
-            "pipeline 1000 SET": (self.unit([pipes[1000]]), 1000),
-            "MGET 100": (self.unit([self.learn(enc([(b"MGET", *h.MGET_KEYS)]), 1)]), 1),
-            "HGETALL 1000": (self.unit([self.learn(enc([(b"HGETALL", h.HASH_KEY)]), 1)]), 1),
-            "LRANGE 1000": (
-                self.unit([self.learn(enc([(b"LRANGE", h.LIST_KEY, b"0", b"-1")]), 1)]),
-                1,
-            ),
-        }
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 # -- scenarios --------------------------------------------------------------------------
 
 
@@ -211,7 +135,7 @@ def units(name: str, client: Any) -> dict[str, tuple[Unit, int]]:
         return client.get(key)
 
     def pipeline(n: int) -> Unit:
-        keys = PIPE_KEYS[:n]
+        keys = h.PIPE_KEYS[:n]
         if name == "glide-sync":
             from glide_sync import Batch
 
