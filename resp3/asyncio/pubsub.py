@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from .._reader import pack_commands
 from ..errors import ConnectionError, RedisError
 from ..pubsub import _KINDS, to_message
+from .client import _timeout
 from .connection import AsyncConnection
 
 if TYPE_CHECKING:
@@ -150,14 +151,21 @@ class PubSub:
         ignore = ignore_subscribe_messages or self.ignore_subscribe_messages
         deadline = None if timeout is None else time.monotonic() + timeout
         while True:
-            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                if remaining == 0.0:
-                    reply = self._queue.get_nowait()
-                else:
-                    reply = await asyncio.wait_for(self._queue.get(), remaining)
-            except (asyncio.QueueEmpty, asyncio.TimeoutError):
-                return None
+            queue = self._queue
+            if not queue.empty():
+                # Fast path: messages already read need no timer and no task.
+                reply = queue.get_nowait()
+            elif deadline is None:
+                reply = await queue.get()
+            else:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                try:
+                    async with _timeout(remaining):
+                        reply = await queue.get()
+                except (asyncio.TimeoutError, TimeoutError):
+                    return None
             if isinstance(reply, ConnectionError):
                 self.connection = None
                 await self._connect()
