@@ -42,6 +42,9 @@ from trading.risk.reasons import Denial, Reason
 __all__ = ["RiskEngine"]
 
 
+_ZERO = Decimal(0)
+
+
 def _ceil(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
@@ -49,15 +52,23 @@ def _ceil(value: Decimal) -> int:
 class _Rules:
     """Resolved rules of one (account, symbol) plus the constants of its requests."""
 
-    __slots__ = ("account", "lot", "lot_units", "needs_mark", "symbol")
+    __slots__ = ("currency", "limits", "lot", "lot_units", "needs_mark", "symbol")
 
     def __init__(self, config: RiskConfig, symbol: SymbolRules, account: AccountRules) -> None:
         self.symbol = symbol
-        self.account = account
         self.lot = symbol.instrument.lot_size
+        self.currency = symbol.instrument.currency
         #: notional units per lot at a price of 1 (price * lot_units = units per lot)
         self.lot_units = self.lot / config.notional_unit
         self.needs_mark = symbol.price_collar_percent is not None
+        #: the Request fields max_long_lots ... max_rate, -1 for "no limit"
+        self.limits = (
+            symbol.max_long_lots,
+            symbol.max_short_lots,
+            account.max_gross_units,
+            -1 if account.max_open_orders is None else account.max_open_orders,
+            -1 if account.max_orders_per_second is None else account.max_orders_per_second,
+        )
 
 
 class RiskEngine:
@@ -104,49 +115,53 @@ class RiskEngine:
 
     def check_order(self, order: Order) -> Denial | None:
         """The in-process checks only; reserves nothing (see :meth:`check`)."""
-        denial, _ = self._local(order)
-        return denial
+        return self._local(order)[0]
 
-    def _local(self, order: Order) -> tuple[Denial | None, Request | None]:
+    def _local(self, order: Order) -> tuple[Denial | None, _Rules | None, Decimal]:
+        """The order checks; on success also the resolved rules and the order's price."""
         resolved = self._resolve(order.account, order.instrument.symbol)
         rules = resolved.symbol if resolved is not None else None
         denial = check_instrument(order, rules)
         if denial is not None or resolved is None or rules is None:
-            return denial, None
+            return denial, None, _ZERO
         denial = check_grid(order, rules.instrument) or check_order_quantity(
             order, rules.max_order_quantity
         )
         if denial is not None:
-            return denial, None
+            return denial, None, _ZERO
         market = order.order_type is OrderType.MARKET
         mark = self._mark(order.instrument.symbol) if market or resolved.needs_mark else None
         price = order_price(order, mark)
         if price is None:
-            return Denial(
-                Reason.NO_MARKET_PRICE,
-                f"{order.symbol}: no cached market price to value a market order",
-            ), None
+            message = f"{order.symbol}: no cached market price to value a market order"
+            return Denial(Reason.NO_MARKET_PRICE, message), None, _ZERO
         denial = check_order_notional(
             order, price, rules.max_order_notional, rules.instrument.currency
         ) or check_price_collar(order, mark, rules.price_collar_percent)
         if denial is not None:
-            return denial, None
-        account = resolved.account
-        return None, Request(
+            return denial, None, _ZERO
+        return None, resolved, price
+
+    def request(self, order: Order, price: Decimal) -> Request:
+        """The integer form of ``order`` valued at ``price`` (for a limits backend).
+        Raises ``ValueError`` for a symbol the config does not know."""
+        resolved = self._resolve(order.account, order.instrument.symbol)
+        if resolved is None:
+            raise ValueError(f"{order.symbol} is not configured")
+        return self._request(order, resolved, price)
+
+    def _request(self, order: Order, resolved: _Rules, price: Decimal) -> Request:
+        return Request(
             order.account,
             order.client_order_id,
             order.instrument.symbol,
             order.side.sign,
             int(order.quantity.value / resolved.lot),
             _ceil(price * resolved.lot_units),
-            rules.max_long_lots,
-            rules.max_short_lots,
-            account.max_gross_units,
-            -1 if account.max_open_orders is None else account.max_open_orders,
-            -1 if account.max_orders_per_second is None else account.max_orders_per_second,
+            *resolved.limits,
             resolved.lot,
             self._unit,
-            rules.instrument.currency,
+            resolved.currency,
         )
 
     def check(self, order: Order) -> Denial | None:
@@ -155,10 +170,10 @@ class RiskEngine:
         Errors talking to Redis propagate (the order is then *not* reserved, and must
         not be sent).
         """
-        denial, request = self._local(order)
-        if denial is not None or request is None:
+        denial, resolved, price = self._local(order)
+        if denial is not None or resolved is None:
             return denial
-        return self.limits.reserve(request)
+        return self.limits.reserve(self._request(order, resolved, price))
 
     def require(self, order: Order) -> None:
         """:meth:`check` that raises :class:`~.reasons.OrderDenied` instead of returning."""

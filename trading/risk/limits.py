@@ -156,16 +156,18 @@ if op == 'reserve' then
   local max_gross, max_open = tonumber(ARGV[10]), tonumber(ARGV[11])
   local max_rate, window = tonumber(ARGV[12]), tonumber(ARGV[13])
   local severity = {off = 0, reduce_only = 1, on = 2}
-  local mode, scope = redis.call('GET', KEYS[1]) or 'off', 'global'
-  local own = redis.call('GET', KEYS[2]) or 'off'
+  local kill = redis.call('MGET', KEYS[1], KEYS[2])
+  local mode, scope, own = kill[1] or 'off', 'global', kill[2] or 'off'
   if (severity[own] or 3) > (severity[mode] or 3) then mode, scope = own, 'account' end
   local t = redis.call('TIME')
   local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
   local seen = redis.call('SISMEMBER', KEYS[5], id)
   local recent = redis.call('ZCOUNT', KEYS[6], '(' .. int(now - window), '+inf')
   local open = redis.call('HLEN', orders)
-  local pos, buy, sell = get('pos:' .. sym), get('buy:' .. sym), get('sell:' .. sym)
-  local exp, gross = get('exp:' .. sym), get('gross')
+  local row = redis.call('HMGET', book, 'pos:' .. sym, 'buy:' .. sym, 'sell:' .. sym,
+    'exp:' .. sym, 'gross')
+  local pos, buy, sell = tonumber(row[1] or '0'), tonumber(row[2] or '0'), tonumber(row[3] or '0')
+  local exp, gross = tonumber(row[4] or '0'), tonumber(row[5] or '0')
   local function deny(code)
     return {code, mode, scope, int(seen), int(recent), int(open), int(pos), int(buy),
       int(sell), int(exp), int(gross)}

@@ -21,21 +21,38 @@ from trading.risk.reasons import Denial, KillMode
 __all__ = ["MemoryLimits"]
 
 
+# one symbol's state, as in the script's hash fields pos:S buy:S sell:S px:S exp:S
+POS, BUY, SELL, PX, EXP = range(5)
+
+
 @dataclass
 class _Account:
     kill: KillMode = KillMode.OFF
-    book: dict[str, int] = field(default_factory=dict)
+    symbols: dict[str, list[int]] = field(default_factory=dict)
+    gross: int = 0
     orders: dict[str, tuple[str, int, int]] = field(default_factory=dict)
     ids: set[str] = field(default_factory=set)
     rate: deque[int] = field(default_factory=deque)
     execs: set[str] = field(default_factory=set)
 
-    def revalue(self, sym: str, pos: int, buy: int, sell: int, px: int) -> None:
-        book = self.book
-        exp = max(abs(pos + buy), abs(pos - sell)) * px
-        book["gross"] = book.get("gross", 0) - book.get(f"exp:{sym}", 0) + exp
-        book.update({f"pos:{sym}": pos, f"buy:{sym}": buy, f"sell:{sym}": sell})
-        book.update({f"px:{sym}": px, f"exp:{sym}": exp})
+    def row(self, sym: str) -> list[int]:
+        row = self.symbols.get(sym)
+        if row is None:
+            row = self.symbols[sym] = [0, 0, 0, 0, 0]
+        return row
+
+    def revalue(self, row: list[int], px: int) -> None:
+        exp = max(abs(row[POS] + row[BUY]), abs(row[POS] - row[SELL])) * px
+        self.gross += exp - row[EXP]
+        row[PX], row[EXP] = px, exp
+
+    def fields(self) -> dict[str, int]:
+        """The state as the script's hash fields (for :func:`~.limits.account_usage`)."""
+        out = {"gross": self.gross}
+        for sym, row in self.symbols.items():
+            for name, value in zip(("pos", "buy", "sell", "px", "exp"), row, strict=True):
+                out[f"{name}:{sym}"] = value
+        return out
 
 
 class MemoryLimits:
@@ -68,34 +85,33 @@ class MemoryLimits:
 
     def reserve(self, req: Request) -> Denial | None:
         state = self._account(req.account)
-        book, sym = state.book, req.symbol
+        row = state.row(req.symbol)
         mode, scope = self.kill, "global"
-        if state.kill.severity > mode.severity:
+        if state.kill is not KillMode.OFF and state.kill.severity > mode.severity:
             mode, scope = state.kill, "account"
         now = self.clock()
         rate = state.rate
         while rate and rate[0] <= now - self.window_us:
             rate.popleft()
         snap = Snapshot(
-            kill=mode,
-            kill_scope=scope,
-            seen=req.client_order_id in state.ids,
-            recent=len(rate),
-            open_orders=len(state.orders),
-            position=book.get(f"pos:{sym}", 0),
-            open_buy=book.get(f"buy:{sym}", 0),
-            open_sell=book.get(f"sell:{sym}", 0),
-            exposure=book.get(f"exp:{sym}", 0),
-            gross=book.get("gross", 0),
+            mode,
+            scope,
+            req.client_order_id in state.ids,
+            len(rate),
+            len(state.orders),
+            row[POS],
+            row[BUY],
+            row[SELL],
+            row[EXP],
+            state.gross,
         )
         denial = evaluate(req, snap)
         if denial is not None:
             return denial
         _, _, exposure, gross = exposure_after(req, snap)
-        key = f"buy:{sym}" if req.side > 0 else f"sell:{sym}"
-        book[key] = book.get(key, 0) + req.lots
-        book.update({f"px:{sym}": req.price_units, f"exp:{sym}": exposure, "gross": gross})
-        state.orders[req.client_order_id] = (sym, req.side, req.lots)
+        row[BUY if req.side > 0 else SELL] += req.lots
+        row[PX], row[EXP], state.gross = req.price_units, exposure, gross
+        state.orders[req.client_order_id] = (req.symbol, req.side, req.lots)
         state.ids.add(req.client_order_id)
         rate.append(now)
         return None
@@ -106,13 +122,9 @@ class MemoryLimits:
         if record is None:
             return 0
         sym, side, left = record
-        book = state.book
-        buy, sell = book.get(f"buy:{sym}", 0), book.get(f"sell:{sym}", 0)
-        if side > 0:
-            buy -= left
-        else:
-            sell -= left
-        state.revalue(sym, book.get(f"pos:{sym}", 0), buy, sell, book.get(f"px:{sym}", 0))
+        row = state.row(sym)
+        row[BUY if side > 0 else SELL] -= left
+        state.revalue(row, row[PX])
         return left
 
     def fill(
@@ -134,19 +146,16 @@ class MemoryLimits:
                 f"fill {execution_id} of {symbol} side {side} does not match order "
                 f"{client_order_id} reserved for {record[0]} side {record[1]}"
             )
-        book = state.book
-        buy, sell = book.get(f"buy:{symbol}", 0), book.get(f"sell:{symbol}", 0)
+        row = state.row(symbol)
         if record is not None:
             take = min(lots, record[2])
-            if side > 0:
-                buy -= take
-            else:
-                sell -= take
+            row[BUY if side > 0 else SELL] -= take
             if record[2] > take:
                 state.orders[client_order_id] = (symbol, side, record[2] - take)
             else:
                 del state.orders[client_order_id]
-        state.revalue(symbol, book.get(f"pos:{symbol}", 0) + side * lots, buy, sell, price_units)
+        row[POS] += side * lots
+        state.revalue(row, price_units)
         state.execs.add(execution_id)
         return True
 
@@ -154,4 +163,4 @@ class MemoryLimits:
         state = self._account(account)
         now = self.clock()
         recent = sum(1 for stamp in state.rate if stamp > now - self.window_us)
-        return account_usage(account, state.kill, len(state.orders), recent, dict(state.book))
+        return account_usage(account, state.kill, len(state.orders), recent, state.fields())
