@@ -103,6 +103,7 @@ class RedisCluster(CoreCommands, AsyncExecutor):
         self._nodes: dict[str, NodeConnections] = {}
         self._refresh_lock: asyncio.Lock | None = None
         self._background: asyncio.Task[None] | None = None
+        self._retiring: set[asyncio.Task[None]] = set()
         self._use_slots = False
         self._target: Any = None
         self._initialized = False
@@ -132,6 +133,8 @@ class RedisCluster(CoreCommands, AsyncExecutor):
         task, self._background = self._background, None
         if task is not None:
             task.cancel()
+        for retiring in list(self._retiring):
+            retiring.cancel()
         nodes, self._nodes = list(self._nodes.values()), {}
         for conns in nodes:
             await conns.aclose()
@@ -215,7 +218,9 @@ class RedisCluster(CoreCommands, AsyncExecutor):
                 for gone in self.topology.apply(shards):
                     conns = self._nodes.pop(gone.name, None)
                     if conns is not None:
-                        await conns.aclose()
+                        task = asyncio.get_running_loop().create_task(conns.retire())
+                        self._retiring.add(task)
+                        task.add_done_callback(self._retiring.discard)
                 self._initialized = True
                 return
         raise ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))

@@ -67,6 +67,15 @@ class NodeConnections:
             self.mux = mux
             return mux
 
+    async def retire(self, patience: float = 10.0) -> None:
+        """Close once the commands in flight on the shared connection have their replies
+        (the node left the slot map; closing at once would fail them for nothing)."""
+        deadline = asyncio.get_running_loop().time() + patience
+        mux = self.mux
+        while mux is not None and mux.in_flight and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.05)
+        await self.aclose()
+
     async def aclose(self) -> None:
         mux, self.mux = self.mux, None
         if mux is not None:

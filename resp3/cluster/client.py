@@ -95,6 +95,18 @@ class _ReadOnlyConnection(Connection):
             raise reply
 
 
+class _NodePool(ConnectionPool):
+    """A node's pool; once the node left the slot map (``retired``), connections still
+    out are closed as they come back instead of waiting, unused, for ever."""
+
+    retired = False
+
+    def release(self, conn: Connection) -> None:
+        super().release(conn)
+        if self.retired:
+            self.disconnect(inuse_connections=False)
+
+
 def startup_list(
     host: str | None, port: int, startup_nodes: Sequence[ClusterNode] | None
 ) -> list[ClusterNode]:
@@ -228,7 +240,7 @@ class RedisCluster(CoreCommands, Executor):
             with self._lock:
                 pool = self._pools.get(node.name)
                 if pool is None:
-                    pool = ConnectionPool(
+                    pool = _NodePool(
                         _ReadOnlyConnection if self.topology.read_from_replicas else Connection,
                         max_connections=self.max_connections,
                         config=self.config.replace(host=node.host, port=node.port),
@@ -305,7 +317,8 @@ class RedisCluster(CoreCommands, Executor):
         for node in nodes:
             with self._lock:
                 pool = self._pools.pop(node.name, None)
-            if pool is not None:
+            if isinstance(pool, _NodePool):
+                pool.retired = True  # commands still running there finish normally
                 pool.disconnect(inuse_connections=False)
 
     def _refresh_after(self, mode: int) -> None:

@@ -48,6 +48,7 @@ class Load:
 
     op: Callable[[int], Any]
     threads: int = 2
+    pause: float = 0.001  # leaves the GIL to the thread driving the cluster meanwhile
     acked: list[tuple[float, float, Any]] = field(default_factory=list)
     errors: list[tuple[float, BaseException]] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
@@ -71,6 +72,7 @@ class Load:
                 time.sleep(0.01)
             else:
                 self.acked.append((start, time.monotonic(), result))
+            time.sleep(self.pause)
 
     def start(self) -> Load:
         for _ in range(self.threads):
