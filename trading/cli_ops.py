@@ -63,24 +63,28 @@ def _plain(value: Any) -> Any:
 
 
 def table(rows: Sequence[Row], columns: Sequence[str]) -> str:
-    """Rows as left-aligned text columns (numbers right-aligned); '-' for None."""
+    """Rows as aligned text columns: numbers to the right, text to the left, '-' for None."""
     if not rows:
         return "(none)"
-    cells = [[("-" if row.get(c) is None else str(row.get(c))) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
-    numeric = [
-        all(isinstance(row.get(c), int | Decimal) or row.get(c) is None for row in rows)
-        for c in columns
-    ]
 
-    def fmt(values: Sequence[str]) -> str:
+    def cell(value: Any) -> tuple[str, bool]:
+        if value is None:
+            return "-", True
+        return str(value), isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+    cells = [[cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(line[i][0]) for line in cells)) for i, c in enumerate(columns)]
+
+    def fmt(values: Sequence[tuple[str, bool]]) -> str:
         parts = [
-            v.rjust(w) if num else v.ljust(w)
-            for v, w, num in zip(values, widths, numeric, strict=True)
+            text.rjust(width) if right else text.ljust(width)
+            for (text, right), width in zip(values, widths, strict=True)
         ]
         return "  ".join(parts).rstrip()
 
-    return "\n".join([fmt(columns), fmt(["-" * w for w in widths]), *map(fmt, cells)])
+    header = fmt([(c, False) for c in columns])
+    rule = fmt([("-" * w, False) for w in widths])
+    return "\n".join([header, rule, *map(fmt, cells)])
 
 
 def _emit(args: argparse.Namespace, data: Any, text: str, out: TextIO | None = None) -> None:
