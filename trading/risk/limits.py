@@ -36,9 +36,10 @@ account's keys live on one node)::
     risk:{A}:rate             sorted set: IDs accepted, scored by server time (us)
     risk:{A}:execs            set: execution IDs applied to the book
     risk:accounts             set: accounts that ever reserved or filled
+    risk:{A}:positions        hash, risk:{A}:fills set: exact positions (positions.py)
 
-The global keys put the design on one Redis node (or a cluster whose slots for these
-keys live together); it is not written for Redis Cluster.
+The script touches the two global keys together with one account's keys, so the
+design needs one Redis node; it is not written for Redis Cluster.
 
 :class:`~.memory.MemoryLimits` keeps the same state in a dict for one process (tests,
 paper trading, benchmarks); the server tests run both on random sequences and compare.
@@ -293,7 +294,9 @@ class Limits(Protocol):
         lots: int,
         price_units: int,
     ) -> bool:
-        """Apply one execution once; False when ``execution_id`` was applied before."""
+        """Apply one execution once; False when ``execution_id`` was applied before.
+        Raises ``ValueError`` (writing nothing) when the order holds a reservation for
+        another symbol or side."""
         ...
 
     def usage(self, account: str) -> AccountUsage: ...

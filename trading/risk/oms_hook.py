@@ -15,8 +15,20 @@ OMS change                             risk
 ``replace_reject``                     the new ID's reservation is released
 ``reject``, ``cancel_accept``,         everything the order (and a pending
 ``expire``, ``fill_complete``          replacement) still holds is released
-``deny``, ``accept``, requests         nothing
+``deny`` (stored)                      anything held under that ID is released
+``accept``, requests                   nothing
 =====================================  ==========================================
+
+Why a stored ``deny`` releases: the OMS keeps client order IDs unique per account, so
+once it stores a denied order under an ID, no order under that ID will be sent. A
+reservation under it can only come from an earlier attempt whose store write failed
+(a timeout, then a retry that risk refused as a duplicate ID), or from a process that
+lost the race to store the same ID. Either way it is orphaned, and keeping it would
+hold the limits forever.
+
+When :meth:`check` accepted an order but the manager then raised (``DuplicateOrder``,
+a Redis error) and the caller gives up on the order, the caller must call
+``engine.release(account, client_order_id)``: the hook never sees that change.
 
 Call :meth:`on_change` with every :class:`~trading.oms.manager.Change` the manager
 returns (``apply`` and ``submit``); duplicates are ignored, and every risk operation
@@ -80,8 +92,8 @@ class OmsRiskHook:
     def on_change(self, change: Change) -> None:
         """Move or free reservations as the table in the module docstring says."""
         kind = change.kind
-        if change.duplicate or kind is None or kind is EventKind.DENY:
-            return  # a denied order reserved nothing; its ID may be another order's
+        if change.duplicate or kind is None:
+            return
         after, before = change.after, change.before
         account = after.account
         event = change.event

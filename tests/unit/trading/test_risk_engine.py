@@ -247,6 +247,18 @@ def test_hook_denies_through_the_manager_with_the_code_in_the_reason() -> None:
     assert memory.usage(ACC).open_orders == 0
 
 
+def test_hook_releases_what_a_failed_first_attempt_left_behind() -> None:
+    manager, hook, memory = oms()
+    assert hook.check(order("a")) is None  # reserved, then (say) the store write timed out
+    assert memory.usage(ACC).open_orders == 1
+    change = manager.submit(order("a"), check=hook.check)  # the retry
+    assert change.after.status is OrderStatus.DENIED
+    assert parse_reason(change.after.reason or "") is Reason.DUPLICATE_CLIENT_ORDER_ID
+    hook.on_change(change)
+    assert memory.usage(ACC).open_orders == 0
+    assert memory.usage(ACC).symbols == ()
+
+
 def test_hook_follows_an_order_to_its_end() -> None:
     manager, hook, memory = oms()
     events: list[Any] = [
