@@ -10,9 +10,12 @@ alone: a list gets room for all its elements only when they are few (16) or when
 bytes already fed could hold them (3 bytes each at least), so ``*2147483647`` reserves
 nothing, and a large bulk string is allocated whole only once an eighth has arrived.
 
-Any Python code the parser calls back (codecs, ``__hash__``/``__eq__`` of error keys, a
-finaliser run by the garbage collector) must not feed or read this same reader: that
-raises RuntimeError instead of corrupting the buffer under the parser.
+Two differences can be observed, neither by comparing values. The first two elements of
+a push (kind and channel) may be the *same* bytes object across replies, since they are
+taken from a small cache. And any Python code the parser calls back (codecs,
+``__hash__``/``__eq__`` of error keys, a finaliser run by the garbage collector) must not
+feed or read this same reader: that raises RuntimeError instead of corrupting the buffer
+under the parser.
 """
 
 cimport cython
