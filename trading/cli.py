@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--config", type=Path, help=f"default: {EXAMPLE_CONFIG.name}")
     demo.add_argument("--seed", type=int, default=7)
     demo.set_defaults(handler=_demo)
+    from .cli_ops import register  # operator commands: orders, positions, risk
+
+    register(commands)
     return parser
 
 
