@@ -16,34 +16,28 @@ makes the next command re-read it at once from any reachable node.
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .._reader import encode_command
-from ..cluster.attempt import BACKGROUND, NOW, REDIRECTS, Attempt, ClusterPolicy
+from ..cluster.attempt import BACKGROUND, NOW, REDIRECTS, Attempt
+from ..cluster.base import ClusterBase
 from ..cluster.batch import Batch, Group, Item
-from ..cluster.client import MIN_REFRESH_INTERVAL, cluster_config, startup_list
+from ..cluster.client import MIN_REFRESH_INTERVAL
 from ..cluster.errors import ClusterError, SlotNotCoveredError
 from ..cluster.keyspecs import command_name
-from ..cluster.nodes import ClusterNode, Topology
+from ..cluster.nodes import ClusterNode
 from ..cluster.routing import (
-    ALL_NODES,
     DEFAULT_NODE,
     GETKEYS_NEEDED,
     LOOKUP,
-    PRIMARIES,
-    RANDOM,
-    REPLICAS,
     SPLIT,
     NodeRoute,
-    Router,
-    aggregator,
     slot_of_keys,
     split,
 )
-from ..cluster.slots import ShardInfo, key_slot, parse_shards, parse_slots
+from ..cluster.slots import ShardInfo, parse_shards, parse_slots
 from ..commands import CoreCommands
 from ..commands._base import BLOCKING, READONLY, AsyncExecutor, Command
 from ..config import parse_url
@@ -69,17 +63,11 @@ _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
 
 
-class RedisCluster(CoreCommands, AsyncExecutor):
+class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
     """An asyncio Redis Cluster client; share one instance between all tasks of a loop.
 
     Same arguments as ``resp3.RedisCluster`` (see there).
     """
-
-    PRIMARIES = PRIMARIES
-    REPLICAS = REPLICAS
-    ALL_NODES = ALL_NODES
-    RANDOM = RANDOM
-    DEFAULT_NODE = DEFAULT_NODE
 
     def __init__(
         self,
@@ -93,19 +81,21 @@ class RedisCluster(CoreCommands, AsyncExecutor):
         max_connections: int | None = None,
         **connection_options: Any,
     ) -> None:
-        self.config = cluster_config(port, connection_options)
-        self.retry = self.config.retry
-        self.policy = ClusterPolicy(self.retry, cluster_retry_timeout, max_redirects)
-        self.topology = Topology(startup_list(host, port, startup_nodes), read_from_replicas)
-        self.max_connections = max_connections
-        self.protocol = self.config.protocol
-        self._router = Router()
+        self._setup(
+            host,
+            port,
+            startup_nodes,
+            read_from_replicas,
+            cluster_retry_timeout,
+            max_redirects,
+            max_connections,
+            connection_options,
+        )
         self._nodes: dict[str, NodeConnections] = {}
         self._refresh_lock: asyncio.Lock | None = None
         self._background: asyncio.Task[None] | None = None
         self._retiring: set[asyncio.Task[None]] = set()
         self._use_slots = False
-        self._target: Any = None
         self._initialized = False
 
     @classmethod
@@ -143,38 +133,6 @@ class RedisCluster(CoreCommands, AsyncExecutor):
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def get_nodes(self) -> list[ClusterNode]:
-        return list(self.topology.nodes.values())
-
-    def get_primaries(self) -> list[ClusterNode]:
-        return self.topology.primaries()
-
-    def get_replicas(self) -> list[ClusterNode]:
-        return self.topology.replicas()
-
-    def get_node(
-        self, host: str | None = None, port: int | None = None, node_name: str | None = None
-    ) -> ClusterNode | None:
-        return self.topology.nodes.get(node_name or f"{host}:{port}")
-
-    def get_node_from_key(self, key: Any, replica: bool = False) -> ClusterNode | None:
-        shard = self.topology.slots[key_slot(key)]
-        if shard is None:
-            return None
-        if replica:
-            return shard.replicas[0] if shard.replicas else None
-        return shard.primary
-
-    def get_default_node(self) -> ClusterNode:
-        return self.topology.get_default_node()
-
-    def set_default_node(self, node: ClusterNode) -> bool:
-        self.topology.default_node = self.topology.nodes.get(node.name, node)
-        return True
-
-    def keyslot(self, key: Any) -> int:
-        return key_slot(key)
-
     def node_connections(self, node: ClusterNode) -> NodeConnections:
         conns = self._nodes.get(node.name)
         if conns is None:
@@ -182,14 +140,6 @@ class RedisCluster(CoreCommands, AsyncExecutor):
             readonly = self.topology.read_from_replicas
             conns = self._nodes[node.name] = NodeConnections(config, readonly, self.max_connections)
         return conns
-
-    def with_target(self, target: Any) -> RedisCluster:
-        """A view sending every command to ``target`` (see ``resp3.RedisCluster``)."""
-        if self._initialized:
-            self.topology.targets(target)
-        view = copy.copy(self)
-        view._target = target
-        return view
 
     # -- topology --------------------------------------------------------------------------
 
@@ -282,12 +232,6 @@ class RedisCluster(CoreCommands, AsyncExecutor):
             return await self._run_target(cmd, DEFAULT_NODE, None)
         return await self._run_slot(cmd, slot_of_keys(name, keys))
 
-    def _decode(self, cmd: Command[Any], reply: Any) -> Any:
-        if isinstance(reply, ResponseError):
-            raise reply
-        decode = cmd.decode if self.protocol == 3 else (cmd.decode2 or cmd.decode)
-        return decode(reply) if decode is not None else reply
-
     async def _run_slot(self, cmd: Command[Any], slot: int) -> Any:
         """One command for one slot, on the node's shared connection, with redirections."""
         data = encode_command(*cmd.args)  # DataError here: nothing was sent
@@ -365,28 +309,13 @@ class RedisCluster(CoreCommands, AsyncExecutor):
             await conns.pool.release(conn)
 
     async def _run_target(self, cmd: Command[Any], target: Any, aggregate: Any) -> Any:
-        nodes = self.topology.targets(target)
-        pick = target if target in (DEFAULT_NODE, RANDOM) else None
-        items = [Item(cmd, None, node, pick) for node in nodes]
-        replies = await self._run_batch(items)
-        values = [self._decode(cmd, reply) for reply in replies]
-        if isinstance(target, ClusterNode) or pick is not None:
-            return values[0]
-        fold = aggregate or aggregator(cmd.args)
-        if fold is not None:
-            return fold(values)
-        return {
-            item.node.name: value for item, value in zip(items, values, strict=True) if item.node
-        }
+        items = self._target_items(cmd, target)
+        return self._fold(cmd, target, aggregate, items, await self._run_batch(items))
 
     async def _run_batch(self, items: list[Item]) -> list[Any]:
         batch = Batch(items, self.topology, self.policy)
         while True:
-            groups = batch.groups()
-            if len(groups) == 1:
-                await self._send_group(groups[0], batch)
-            elif groups:
-                await asyncio.gather(*(self._send_group(group, batch) for group in groups))
+            await self._send_groups(batch.groups(), batch)
             delay = batch.next_round()
             if delay is None:
                 break
@@ -398,31 +327,52 @@ class RedisCluster(CoreCommands, AsyncExecutor):
             raise batch.fatal
         return batch.replies()
 
-    async def _send_group(self, group: Group, batch: Batch) -> None:
-        timeout = self.config.socket_timeout
+    async def _send_groups(self, groups: list[Group], batch: Batch) -> None:
+        """Queue every node's group on its shared connection, then await the replies.
+
+        No task per group: queueing is synchronous once a node's connection is open, so
+        every group leaves in this loop iteration and the nodes work at the same time.
+        """
+        sent: list[tuple[Group, asyncio.Future[list[Any]], int]] = []
+        for group in groups:
+            try:
+                conns = self._nodes.get(group.node.name) or self.node_connections(group.node)
+                mux = conns.mux
+                if mux is None or not mux.is_connected:
+                    mux = await conns.connect()
+                sent.append((group, mux.execute_batch(group.data, group.count), mux.protocol))
+            except AuthenticationError:
+                _abandon(sent)
+                raise
+            except (ConnectionError, TimeoutError) as exc:  # NotSentError: nothing written
+                batch.fail(group, exc, False)
         try:
-            conns = self._nodes.get(group.node.name) or self.node_connections(group.node)
-            mux = conns.mux
-            if mux is None or not mux.is_connected:
-                mux = await conns.connect()
-            fut = mux.execute_batch(group.data, group.count)
-            if timeout is None:
-                replies = await fut
-            else:
-                try:
-                    async with _timeout(timeout):
-                        replies = await fut
-                except asyncio.TimeoutError:
-                    raise TimeoutError(f"pipeline timed out after {timeout}s") from None
-        except AuthenticationError:
+            await self._collect(sent, batch)
+        except BaseException:  # cancelled: the replies still due are dropped on arrival
+            _abandon(sent)
             raise
-        except NotSentError as exc:
-            batch.fail(group, exc, False)
-        except (ConnectionError, TimeoutError) as exc:
-            batch.fail(group, exc, True)
-        else:
-            self.protocol = mux.protocol
-            batch.receive(group, replies)
+
+    async def _collect(
+        self, sent: list[tuple[Group, asyncio.Future[list[Any]], int]], batch: Batch
+    ) -> None:
+        timeout = self.config.socket_timeout
+        for group, fut, protocol in sent:
+            try:
+                if timeout is None:
+                    replies = await fut
+                else:
+                    try:
+                        async with _timeout(timeout):
+                            replies = await fut
+                    except asyncio.TimeoutError:
+                        raise TimeoutError(f"pipeline timed out after {timeout}s") from None
+            except NotSentError as exc:
+                batch.fail(group, exc, False)
+            except (ConnectionError, TimeoutError) as exc:
+                batch.fail(group, exc, True)
+            else:
+                self.protocol = protocol
+                batch.receive(group, replies)
 
     # -- redis-py entry points ------------------------------------------------------------
 
@@ -507,3 +457,9 @@ class RedisCluster(CoreCommands, AsyncExecutor):
             cursor, pairs = await self.zscan(name, cursor or 0, match=match, count=count)
             for pair in pairs:
                 yield pair
+
+
+def _abandon(sent: list[tuple[Group, asyncio.Future[list[Any]], int]]) -> None:
+    for _, fut, _ in sent:
+        if not fut.done():
+            fut.cancel()

@@ -69,7 +69,7 @@ __all__ = [
     "parse_redirect",
 ]
 
-DELAY_CAP = 0.2
+DELAY_CAP = 0.1
 NOW = 2
 BACKGROUND = 1
 # Error replies that mean "not run here, try again elsewhere or later".

@@ -19,7 +19,6 @@ seconds), and re-read at once from any reachable node when a node stops answerin
 
 from __future__ import annotations
 
-import copy
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,7 +29,7 @@ from ..client import Redis
 from ..commands import CoreCommands
 from ..commands._base import READONLY, Command, Executor
 from ..commands.iterators import hscan_iter, sscan_iter, zscan_iter
-from ..config import ConnectionConfig, parse_url
+from ..config import parse_url
 from ..connection import Connection
 from ..errors import (
     AuthenticationError,
@@ -40,96 +39,37 @@ from ..errors import (
     WatchError,
 )
 from ..pool import ConnectionPool
-from ..retry import Retry
-from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt, ClusterPolicy
+from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt
+from .base import ClusterBase
 from .batch import Batch, Group, Item
 from .errors import ClusterError, SlotNotCoveredError
 from .keyspecs import command_name
-from .nodes import ClusterNode, Topology
+from .nodes import ClusterNode
+from .pools import NodePool, ReadOnlyConnection
 from .routing import (
-    ALL_NODES,
     DEFAULT_NODE,
     GETKEYS_NEEDED,
     LOOKUP,
-    PRIMARIES,
-    RANDOM,
-    REPLICAS,
     SPLIT,
     NodeRoute,
-    Router,
-    aggregator,
     slot_of_keys,
     split,
 )
-from .slots import ShardInfo, key_slot, parse_shards, parse_slots
+from .slots import ShardInfo, parse_shards, parse_slots
 
 if TYPE_CHECKING:
     from .pipeline import ClusterPipeline
     from .pubsub import ClusterPubSub
 
-__all__ = ["MIN_REFRESH_INTERVAL", "RedisCluster", "startup_list"]
+__all__ = ["MIN_REFRESH_INTERVAL", "RedisCluster"]
 
 MIN_REFRESH_INTERVAL = 0.1
 _ASKING = encode_command(b"ASKING")
-_READONLY = encode_command(b"READONLY")
 _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
 
 
-class _ReadOnlyConnection(Connection):
-    """Sends READONLY after the handshake, so a replica serves reads (harmless on a
-    primary, which is why every node's connections get it with ``read_from_replicas``)."""
-
-    def connect(self) -> None:
-        if self.is_connected:
-            return
-        super().connect()
-        try:
-            self.send(_READONLY)
-            reply = self.read_reply()
-        except BaseException:
-            self.disconnect()
-            raise
-        if isinstance(reply, ResponseError):
-            self.disconnect()
-            raise reply
-
-
-class _NodePool(ConnectionPool):
-    """A node's pool; once the node left the slot map (``retired``), connections still
-    out are closed as they come back instead of waiting, unused, for ever."""
-
-    retired = False
-
-    def release(self, conn: Connection) -> None:
-        super().release(conn)
-        if self.retired:
-            self.disconnect(inuse_connections=False)
-
-
-def startup_list(
-    host: str | None, port: int, startup_nodes: Sequence[ClusterNode] | None
-) -> list[ClusterNode]:
-    """The seeds: ``startup_nodes``, else ``host:port``, else localhost:6379 (redis-py)."""
-    nodes = list(startup_nodes or [])
-    if host is not None or not nodes:
-        nodes.insert(0, ClusterNode(host or "localhost", port))
-    return nodes
-
-
-def cluster_config(port: int, options: dict[str, Any]) -> ConnectionConfig:
-    """One ConnectionConfig for every node (host/port replaced per node); db must be 0."""
-    if options.get("db", 0) != 0:
-        raise ClusterError(f"Redis Cluster has only database 0, got db={options['db']!r}")
-    options = {key: value for key, value in options.items() if value is not None}
-    options.setdefault("retry", Retry())
-    try:
-        return ConnectionConfig(port=port, **options)
-    except TypeError as exc:
-        raise TypeError(f"RedisCluster: unknown connection option: {exc}") from None
-
-
-class RedisCluster(CoreCommands, Executor):
+class RedisCluster(ClusterBase, CoreCommands, Executor):
     """A Redis Cluster client. Thread-safe; one connection pool per node.
 
     ``RedisCluster(host, port)`` or ``RedisCluster(startup_nodes=[ClusterNode(h, p)])``.
@@ -140,12 +80,6 @@ class RedisCluster(CoreCommands, Executor):
     ``cluster_retry_timeout`` bounds how long one command keeps retrying through
     TRYAGAIN, CLUSTERDOWN and unreachable nodes (a failover) before its error surfaces.
     """
-
-    PRIMARIES = PRIMARIES
-    REPLICAS = REPLICAS
-    ALL_NODES = ALL_NODES
-    RANDOM = RANDOM
-    DEFAULT_NODE = DEFAULT_NODE
 
     def __init__(
         self,
@@ -159,19 +93,21 @@ class RedisCluster(CoreCommands, Executor):
         max_connections: int | None = None,
         **connection_options: Any,
     ) -> None:
-        self.config = cluster_config(port, connection_options)
-        self.retry = self.config.retry
-        self.policy = ClusterPolicy(self.retry, cluster_retry_timeout, max_redirects)
-        self.topology = Topology(startup_list(host, port, startup_nodes), read_from_replicas)
-        self.max_connections = max_connections
-        self.protocol = self.config.protocol
-        self._router = Router()
+        self._setup(
+            host,
+            port,
+            startup_nodes,
+            read_from_replicas,
+            cluster_retry_timeout,
+            max_redirects,
+            max_connections,
+            connection_options,
+        )
         self._pools: dict[str, ConnectionPool] = {}
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._background: threading.Thread | None = None
         self._use_slots = False
-        self._target: Any = None
         self.refresh_topology()
 
     @classmethod
@@ -199,40 +135,6 @@ class RedisCluster(CoreCommands, Executor):
 
     # -- nodes -----------------------------------------------------------------------------
 
-    def get_nodes(self) -> list[ClusterNode]:
-        return list(self.topology.nodes.values())
-
-    def get_primaries(self) -> list[ClusterNode]:
-        return self.topology.primaries()
-
-    def get_replicas(self) -> list[ClusterNode]:
-        return self.topology.replicas()
-
-    def get_node(
-        self, host: str | None = None, port: int | None = None, node_name: str | None = None
-    ) -> ClusterNode | None:
-        name = node_name or f"{host}:{port}"
-        return self.topology.nodes.get(name)
-
-    def get_node_from_key(self, key: Any, replica: bool = False) -> ClusterNode | None:
-        """The primary serving ``key``'s slot (a replica of it with ``replica=True``)."""
-        shard = self.topology.slots[key_slot(key)]
-        if shard is None:
-            return None
-        if replica:
-            return shard.replicas[0] if shard.replicas else None
-        return shard.primary
-
-    def get_default_node(self) -> ClusterNode:
-        return self.topology.get_default_node()
-
-    def set_default_node(self, node: ClusterNode) -> bool:
-        self.topology.default_node = self.topology.nodes.get(node.name, node)
-        return True
-
-    def keyslot(self, key: Any) -> int:
-        return key_slot(key)
-
     def get_connection_pool(self, node: ClusterNode) -> ConnectionPool:
         """The pool of one node, created on first use."""
         pool = self._pools.get(node.name)
@@ -240,8 +142,8 @@ class RedisCluster(CoreCommands, Executor):
             with self._lock:
                 pool = self._pools.get(node.name)
                 if pool is None:
-                    pool = _NodePool(
-                        _ReadOnlyConnection if self.topology.read_from_replicas else Connection,
+                    pool = NodePool(
+                        ReadOnlyConnection if self.topology.read_from_replicas else Connection,
                         max_connections=self.max_connections,
                         config=self.config.replace(host=node.host, port=node.port),
                     )
@@ -251,19 +153,6 @@ class RedisCluster(CoreCommands, Executor):
     def get_redis_connection(self, node: ClusterNode) -> Redis:
         """A plain ``resp3.Redis`` over one node's pool (no routing, no redirections)."""
         return Redis(connection_pool=self.get_connection_pool(node))
-
-    def with_target(self, target: Any) -> RedisCluster:
-        """A view whose every command goes to ``target``: a ClusterNode, a list of them,
-        or PRIMARIES / REPLICAS / ALL_NODES / RANDOM / DEFAULT_NODE.
-
-        Several nodes answer ``{node name: value}``, or one folded value for the
-        commands redis-py folds (DBSIZE sums, KEYS concatenates, PING is True if all
-        were...). The view shares this client's pools and slot map.
-        """
-        self.topology.targets(target)  # fail now on a bad target
-        view = copy.copy(self)
-        view._target = target
-        return view
 
     # -- topology --------------------------------------------------------------------------
 
@@ -317,7 +206,7 @@ class RedisCluster(CoreCommands, Executor):
         for node in nodes:
             with self._lock:
                 pool = self._pools.pop(node.name, None)
-            if isinstance(pool, _NodePool):
+            if isinstance(pool, NodePool):
                 pool.retired = True  # commands still running there finish normally
                 pool.disconnect(inuse_connections=False)
 
@@ -371,12 +260,6 @@ class RedisCluster(CoreCommands, Executor):
                 return self._run_target(cmd, DEFAULT_NODE, None)
             return self._run_slot(cmd, slot_of_keys(command_name(cmd.args), keys))
         raise ClusterError(f"cannot route {cmd!r}")  # pragma: no cover - exhaustive above
-
-    def _decode(self, cmd: Command[Any], reply: Any) -> Any:
-        if isinstance(reply, ResponseError):
-            raise reply
-        decode = cmd.decode if self.protocol == 3 else (cmd.decode2 or cmd.decode)
-        return decode(reply) if decode is not None else reply
 
     def _run_slot(self, cmd: Command[Any], slot: int) -> Any:
         """One command for one slot: the hot path, with the redirection loop."""
@@ -437,19 +320,8 @@ class RedisCluster(CoreCommands, Executor):
 
     def _run_target(self, cmd: Command[Any], target: Any, aggregate: Any) -> Any:
         """A command for explicit nodes; one value, a fold, or ``{name: value}``."""
-        nodes = self.topology.targets(target)
-        pick = target if target in (DEFAULT_NODE, RANDOM) else None
-        items = [Item(cmd, None, node, pick) for node in nodes]
-        replies = self._run_batch(items)
-        values = [self._decode(cmd, reply) for reply in replies]
-        if isinstance(target, ClusterNode) or pick is not None:
-            return values[0]
-        fold = aggregate or aggregator(cmd.args)
-        if fold is not None:
-            return fold(values)
-        return {
-            item.node.name: value for item, value in zip(items, values, strict=True) if item.node
-        }
+        items = self._target_items(cmd, target)
+        return self._fold(cmd, target, aggregate, items, self._run_batch(items))
 
     def _run_batch(self, items: list[Item]) -> list[Any]:
         """Send items grouped per node, round after round, until all have replies."""
