@@ -9,7 +9,8 @@
     ├── ConfigError         a configuration file with one or more problems, all listed
     ├── OrderError          an order that cannot be built or accepted as given
     │   └── InvalidTransition   an event the order's current state does not allow
-    ├── RiskDenied          a pre-trade check refused the order (``reason`` says which)
+    ├── RiskDenied          a pre-trade check refused the order (``code``, ``message``)
+    │   └── ReplaceDenied   ... a replace request; also an ``OrderError`` (the OMS refused it)
     ├── MarketDataError     market data that cannot be published or read as documented
     │   └── MalformedEntry  a stream entry or cache hash that is not a valid tick
     └── FixError            anything FIX-related
@@ -23,7 +24,8 @@ wraps a traceback from deep inside a library.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -38,6 +40,7 @@ __all__ = [
     "MarketDataError",
     "OffGridError",
     "OrderError",
+    "ReplaceDenied",
     "RiskDenied",
     "TradingError",
 ]
@@ -124,11 +127,43 @@ class InvalidTransition(OrderError):
 
 
 class RiskDenied(TradingError):
-    """A pre-trade risk check refused an order; ``reason`` is the human-readable cause."""
+    """A pre-trade check refused an order (or a replace of one).
 
-    def __init__(self, reason: str) -> None:
-        self.reason = reason
-        super().__init__(reason)
+    ``code`` is the stable reason code (``"max_long_position"``; the codes are listed in
+    ``trading.risk.Reason``): logs, stored orders and dashboards key on it, so it never
+    changes. ``message`` is the human text naming the values and limits involved, and
+    may be reworded. ``reason`` is both as one line, ``"<code>: <message>"``, the form
+    the OMS stores on a denied order; ``str()`` is the same.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        self.code = code
+        self.message = message
+        self.reason = f"{code}: {message}"
+        super().__init__(self.reason)
+
+    @classmethod
+    def from_reason(cls, reason: str) -> RiskDenied:
+        """The error for a ``"<code>: <message>"`` line (what a pre-trade check hands the
+        OMS). A line that does not start with a snake_case code and ``": "`` keeps its
+        whole text as the message, with the code ``"unspecified"``."""
+        code, sep, message = reason.partition(": ")
+        if sep and _CODE.fullmatch(code):
+            return cls(code, message)
+        return cls("unspecified", reason)
+
+    def __reduce__(self) -> tuple[Callable[..., RiskDenied], tuple[object, ...]]:
+        return (type(self), (self.code, self.message))
+
+
+_CODE = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class ReplaceDenied(RiskDenied, OrderError):
+    """A pre-trade check refused a replace request, so the OMS refused the request and
+    nothing changed. It is an :class:`OrderError` too, so it comes back as a value from
+    ``OrderManager.apply_many`` like the OMS's other refusals; ``code`` and ``message``
+    are the check's, the message prefixed with the order and the new client order id."""
 
 
 class MarketDataError(TradingError):

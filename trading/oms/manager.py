@@ -19,6 +19,10 @@ over-fill) is final only once confirmed against fresh state from the store: a st
 view must not reject a fill that another process already made legal, nor miss an
 exec id another process already applied.
 
+``pre_trade`` checks run where exposure grows: on ``submit``, and on a ``ReplaceRequest``
+once it is planned (the state machine refuses first, so nothing is reserved for a
+replace it refuses) and before its first write. A refused replace raises ``ReplaceDenied``.
+
 The manager itself does no I/O; it only calls the store it was given.
 """
 
@@ -30,7 +34,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 from trading.core import Order, TimeInForce
-from trading.errors import OrderError, TradingError
+from trading.errors import OrderError, ReplaceDenied, RiskDenied, TradingError
 from trading.oms.events import (
     Deny,
     Event,
@@ -53,6 +57,7 @@ __all__ = [
     "OrderBook",
     "OrderManager",
     "OrderStore",
+    "PreTrade",
     "PreTradeCheck",
     "Stored",
     "WriteResult",
@@ -65,6 +70,16 @@ __all__ = [
 PreTradeCheck = Callable[[Order], "str | None"]
 
 Key = tuple[str, str]
+
+
+class PreTrade(Protocol):
+    """The pre-trade checks a manager runs itself (``OmsRiskHook`` fits). Each returns
+    None to let the request through (having reserved what it needs) or a denial reason,
+    ``"<code>: <message>"``."""
+
+    def check(self, order: Order) -> str | None: ...
+
+    def check_replace(self, state: OrderState, request: ReplaceRequest) -> str | None: ...
 
 
 class Change(NamedTuple):
@@ -246,6 +261,8 @@ class OrderManager:
 
     ``clock`` stamps events whose ``timestamp_ns`` is 0. ``max_attempts`` bounds the
     optimistic retries of one change under contention (then :class:`Contention`).
+    ``pre_trade`` checks new orders (the default ``check`` of :meth:`submit`) and every
+    ``ReplaceRequest`` (in :meth:`apply` and :meth:`apply_many`).
     """
 
     def __init__(
@@ -254,11 +271,13 @@ class OrderManager:
         *,
         clock: Callable[[], int] = time.time_ns,
         max_attempts: int = 100,
+        pre_trade: PreTrade | None = None,
     ) -> None:
         self.book = OrderBook()
         self.store = store
         self.clock = clock
         self.max_attempts = max_attempts
+        self.pre_trade = pre_trade
 
     # -- reading ------------------------------------------------------------------------
 
@@ -291,7 +310,8 @@ class OrderManager:
     def submit(
         self, order: Order, *, check: PreTradeCheck | None = None, timestamp_ns: int = 0
     ) -> Change:
-        """Create ``order``: ``pending_new``, or ``denied`` when ``check`` returns a reason.
+        """Create ``order``: ``pending_new``, or ``denied`` when ``check`` (by default
+        ``pre_trade.check``) returns a reason.
 
         A resubmission of the same client order id with identical terms returns the
         stored order (``duplicate``) without running ``check`` again when this manager
@@ -306,6 +326,8 @@ class OrderManager:
                 f"{where}: client order id already used by a different order "
                 f"(status {existing.status.value})"
             )
+        if check is None and self.pre_trade is not None:
+            check = self.pre_trade.check
         reason = check(order) if check is not None else None
         event: Event = (
             Submit(order, timestamp_ns) if reason is None else Deny(order, reason, timestamp_ns)
@@ -317,13 +339,16 @@ class OrderManager:
 
         Raises :class:`~trading.errors.InvalidTransition` or
         :class:`~trading.errors.OrderError` (nothing changed, in memory or in the store),
-        :class:`Contention` after ``max_attempts`` lost races, and whatever the store
-        raises for I/O (``resp3.ConnectionError``...: then the write may or may not have
-        happened; apply the event again, exec ids make that safe for venue reports).
+        :class:`~trading.errors.ReplaceDenied` (an ``OrderError`` and a ``RiskDenied``) for
+        a replace ``pre_trade`` refused, :class:`Contention` after ``max_attempts`` lost
+        races, and whatever the store raises for I/O (``resp3.ConnectionError``...: then
+        the write may or may not have happened; apply the event again, exec ids make that
+        safe for venue reports).
         """
         store = self.store
         if store is None:
             change = self.book.plan(event, self.clock())
+            self._check_replace(change)
             self.book.commit(change)
             return change
         return self._apply_stored(store, event)
@@ -336,6 +361,7 @@ class OrderManager:
             refreshed = self._refresh(store, account, client_order_id)
         if isinstance(event, ReplaceRequest):
             self._refresh_new_id(store, account, event.new_client_order_id)
+        checked = False
         for _ in range(self.max_attempts):
             try:
                 change = self.book.plan(event, self.clock())
@@ -346,6 +372,9 @@ class OrderManager:
                 continue
             if change.duplicate:
                 return change
+            if not checked:  # once: a retry after a lost race keeps the reservation
+                self._check_replace(change)
+                checked = True
             result = store.write(change)
             if result.outcome == "ok":
                 self.book.commit(change)
@@ -362,6 +391,19 @@ class OrderManager:
             f"{account}/{client_order_id}: gave up after {self.max_attempts} conflicting writes"
         )
 
+    def _check_replace(self, change: Change) -> None:
+        """Run ``pre_trade.check_replace`` on a planned replace request; raise its denial."""
+        event, state = change.event, change.before
+        if self.pre_trade is None or not isinstance(event, ReplaceRequest) or state is None:
+            return
+        reason = self.pre_trade.check_replace(state, event)
+        if reason is not None:
+            denied = RiskDenied.from_reason(reason)
+            where = (
+                f"{event.account}/{event.client_order_id} replace by {event.new_client_order_id}"
+            )
+            raise ReplaceDenied(denied.code, f"{where}: {denied.message}")
+
     def _refresh(self, store: OrderStore, account: str, client_order_id: str) -> bool:
         """Replace the book's copy of one order by the store's (or drop it); always True."""
         stored = store.load(account, client_order_id)
@@ -377,10 +419,12 @@ class OrderManager:
 
     def apply_many(self, events: Sequence[Event]) -> list[Change | OrderError]:
         """Apply ``events`` in order with few store round trips; refusals come back as
-        :class:`~trading.errors.OrderError` values in the result list, like errors in a
-        pipeline. Changes are written in rounds: each round holds at most one change per
-        order, so every change is checked against a state that really was stored. An
-        order whose change lost a race has its remaining events applied one by one.
+        :class:`~trading.errors.OrderError` values (``ReplaceDenied`` for a replace
+        ``pre_trade`` refused) in the result list, like errors in a pipeline. Changes are
+        written in rounds: each round holds at most one change per order, so every change
+        is checked against a state that really was stored. An order whose change lost a
+        race, or that meets a replace ``pre_trade`` must check, has its remaining events
+        applied one by one.
         """
         store = self.store
         if store is None:
@@ -422,13 +466,15 @@ class OrderManager:
         rounds: list[list[tuple[int, Change]]] = []
         book = self.book
         now = self.clock()
+        checked = self.pre_trade is not None
 
         def exists(key: Key) -> bool:
             return key in tentative or book.get(*key) is not None
 
         for i, event in enumerate(events):
             key = (event.account, event.client_order_id)
-            if key in deferred_keys:
+            if key in deferred_keys or (checked and isinstance(event, ReplaceRequest)):
+                deferred_keys.add(key)
                 deferred.append(i)
                 continue
             state = tentative.get(key) or book.get(*key)

@@ -101,17 +101,20 @@ class Denial:
 
 
 class OrderDenied(RiskDenied):
-    """:class:`~trading.errors.RiskDenied` with its machine-readable cause.
+    """:class:`~trading.errors.RiskDenied` built from a :class:`Denial`, kept so the
+    denial value travels with the exception.
 
-    ``denial`` is the :class:`Denial`, ``code`` its :class:`Reason`, ``message`` the
-    human text; ``reason`` (from ``RiskDenied``) is ``str(denial)``, code and message.
+    ``code`` (from ``RiskDenied``) is the :class:`Reason` member itself (a ``str``, so it
+    compares equal to the plain code), ``message`` the human text, ``reason`` is
+    ``str(denial)``, and ``denial`` the value.
     """
+
+    code: Reason
 
     def __init__(self, denial: Denial) -> None:
         self.denial = denial
+        super().__init__(denial.reason.value, denial.message)
         self.code = denial.reason
-        self.message = denial.message
-        super().__init__(str(denial))
 
     def __reduce__(self) -> tuple[type[OrderDenied], tuple[Denial]]:
         return (OrderDenied, (self.denial,))
