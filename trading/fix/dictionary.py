@@ -136,6 +136,7 @@ class DataDictionary:
         rank.update({8: -3, 9: -2, 35: -1, 10: _LAST, 93: _TRAILER + 88})
         self.rank: Mapping[int, int] = rank
         self._groups_cache: dict[bytes, dict[int, GroupDef]] = {}
+        self._rank_list = [rank.get(tag, tag + _BODY) for tag in range(10000)]
 
     def __repr__(self) -> str:
         return f"<DataDictionary {self.begin_string}: {len(self.messages)} messages>"
@@ -173,6 +174,24 @@ class DataDictionary:
                     pending.append(group.groups)
             self._groups_cache[msg_type] = found
         return found
+
+    def canonical_order(self, tags: Sequence[int], msg_type: bytes) -> list[int] | None:
+        """Indices of ``tags`` in canonical order, 8, 9 and 10 left out, computed with
+        C-level list operations; None when :meth:`canonical_fields` must do it (the
+        message holds a repeating group, or a tag above 9999)."""
+        if not self.groups_of(msg_type).keys().isdisjoint(tags):
+            return None
+        try:
+            keys = list(map(self._rank_list.__getitem__, tags))
+        except IndexError:
+            return None
+        order = sorted(range(len(keys)), key=keys.__getitem__)
+        low, high = 0, len(order)
+        while low < high and keys[order[low]] < -1:  # 8 and 9
+            low += 1
+        while high > low and keys[order[high - 1]] == _LAST:  # 10
+            high -= 1
+        return order[low:high]
 
     def canonical_fields(self, fields: Sequence[Field]) -> list[Field]:
         """``fields`` without 8, 9 and 10, in the order the engine sends: 35, the other

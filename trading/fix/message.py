@@ -19,17 +19,27 @@ replacing any stale ones.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, time, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from operator import itemgetter
 from typing import Any, TypeVar, overload
 from zlib import adler32
 
 from trading.core.orders import OrderType, Side, TimeInForce
 from trading.core.values import Price, Quantity
-from trading.errors import FixError, FixParseError
+from trading.errors import FixError
 from trading.fix.dictionary import DataDictionary, dictionary_for
 from trading.fix.tags import DATA_FIELDS
+from trading.fix.validate import (
+    FieldMissing,
+    FieldValueError,
+    parse_bool,
+    parse_date,
+    parse_decimal,
+    parse_int,
+    parse_timestamp,
+)
 
 __all__ = [
     "SOH",
@@ -77,28 +87,6 @@ TIME_IN_FORCE_CODES = {
     TimeInForce.FOK: b"4",
     TimeInForce.GTD: b"6",
 }
-_ENUM_CODES: dict[type, Mapping[Any, bytes]] = {
-    Side: SIDE_CODES,
-    OrderType: ORDER_TYPE_CODES,
-    TimeInForce: TIME_IN_FORCE_CODES,
-}
-
-
-class FieldMissing(FixError, LookupError):
-    """A field that a getter or typed message needs is absent (``tag`` names it)."""
-
-    def __init__(self, tag: int, where: str = "message") -> None:
-        self.tag = tag
-        super().__init__(f"{where}: required field {tag} is missing")
-
-
-class FieldValueError(FixParseError, ValueError):
-    """A field whose text is not a valid value of the asked type (``tag``, ``value``)."""
-
-    def __init__(self, tag: int, value: bytes, expected: str) -> None:
-        self.tag = tag
-        self.value = value
-        super().__init__(f"field {tag}: {value!r} is not a valid {expected}")
 
 
 def checksum(data: bytes | bytearray | memoryview) -> int:
@@ -113,11 +101,45 @@ def checksum(data: bytes | bytearray | memoryview) -> int:
     return sum([adler32(view[i : i + 256], 0) & 0xFFFF for i in range(0, len(view), 256)]) & 0xFF
 
 
-def _utc(value: datetime) -> datetime:
-    """Aware datetimes are converted to UTC; naive ones are taken to be UTC already."""
-    if value.tzinfo is not None:
-        return value.astimezone(timezone.utc)
-    return value
+def _timestamp_text(value: datetime) -> bytes:
+    """UTCTimestamp with milliseconds; aware datetimes are converted to UTC, naive ones
+    are taken to be UTC already."""
+    zone = value.tzinfo
+    v = value if zone is None or zone is timezone.utc else value.astimezone(timezone.utc)
+    return b"%04d%02d%02d-%02d:%02d:%02d.%03d" % (
+        (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond // 1000)
+    )
+
+
+def _decimal_text(value: Decimal) -> bytes:
+    text = str(value)  # plain notation unless the exponent is large: then force it
+    return (format(value, "f") if "E" in text else text).encode("ascii")
+
+
+def _int_text(value: int) -> bytes:
+    return b"%d" % value
+
+
+def _str_text(value: str) -> bytes:
+    return value.encode("utf-8")
+
+
+def _bool_text(value: bool) -> bytes:
+    return b"Y" if value else b"N"
+
+
+# Exact type -> writer: one dict lookup for the common cases of to_bytes.
+_WRITERS: dict[type, Any] = {
+    bytes: bytes,
+    str: _str_text,
+    int: _int_text,
+    bool: _bool_text,
+    Decimal: _decimal_text,
+    datetime: _timestamp_text,
+    Side: SIDE_CODES.__getitem__,
+    OrderType: ORDER_TYPE_CODES.__getitem__,
+    TimeInForce: TIME_IN_FORCE_CODES.__getitem__,
+}
 
 
 def to_bytes(value: FieldValue) -> bytes:
@@ -129,31 +151,26 @@ def to_bytes(value: FieldValue) -> bytes:
     codes, ``str`` as UTF-8. Raises TypeError for anything else (a float is refused:
     it cannot carry a price exactly).
     """
-    if isinstance(value, bytes):
+    if type(value) is bytes:
         return value
-    if type(value) is int:
+    writer = _WRITERS.get(type(value))
+    if writer is not None:
+        result: bytes = writer(value)
+        return result
+    if isinstance(value, bytes):
+        return bytes(value)
+    if isinstance(value, enum.Enum) and isinstance(value, int):
         return b"%d" % value
-    if type(value) is bool:
-        return b"Y" if value else b"N"
-    if isinstance(value, enum.Enum):
-        codes = _ENUM_CODES.get(type(value))
-        if codes is not None:
-            return codes[value]
-        if isinstance(value, int):
-            return b"%d" % value
     if isinstance(value, str):
         return value.encode("utf-8")
     if isinstance(value, int):
         return b"%d" % value
     if isinstance(value, Decimal):
-        return format(value, "f").encode("ascii")
+        return _decimal_text(value)
     if isinstance(value, Price | Quantity):
-        return format(value.value, "f").encode("ascii")
+        return _decimal_text(value.value)
     if isinstance(value, datetime):
-        v = _utc(value)
-        return b"%04d%02d%02d-%02d:%02d:%02d.%03d" % (
-            (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond // 1000)
-        )
+        return _timestamp_text(value)
     if isinstance(value, date):
         return b"%04d%02d%02d" % (value.year, value.month, value.day)
     if isinstance(value, time):
@@ -163,85 +180,24 @@ def to_bytes(value: FieldValue) -> bytes:
     raise TypeError(f"cannot write {type(value).__name__} {value!r} as a FIX field value")
 
 
+def _check_fields(tags: list[int], values: list[bytes]) -> None:
+    """Tags must be positive integers; SOH may only appear in raw data fields."""
+    try:
+        if tags and min(tags) <= 0:
+            raise TypeError
+    except TypeError:
+        bad = next(t for t in tags if not isinstance(t, int) or t <= 0)
+        raise FixError(f"tag {bad!r} is not a positive integer") from None
+    if SOH in b"".join(values):
+        for tag, raw in zip(tags, values, strict=True):
+            _check_field(tag, raw)
+
+
 def _check_field(tag: int, raw: bytes) -> None:
     if not isinstance(tag, int) or tag <= 0:
         raise FixError(f"tag {tag!r} is not a positive integer")
     if SOH in raw and tag not in DATA_FIELDS:
         raise FixError(f"field {tag}: value {raw!r} contains SOH, which only data fields may")
-
-
-# ---------------------------------------------------------------------------- parsing
-
-
-def parse_int(tag: int, raw: bytes) -> int:
-    if not raw or not (raw.isdigit() or (raw[:1] == b"-" and raw[1:].isdigit())):
-        raise FieldValueError(tag, raw, "integer")
-    return int(raw)
-
-
-def parse_decimal(tag: int, raw: bytes) -> Decimal:
-    body = raw[1:] if raw[:1] == b"-" else raw
-    if not body.replace(b".", b"", 1).isdigit() or body in (b"", b"."):
-        raise FieldValueError(tag, raw, "decimal number")
-    try:
-        return Decimal(raw.decode("ascii"))
-    except InvalidOperation:  # pragma: no cover - the check above rules it out
-        raise FieldValueError(tag, raw, "decimal number") from None
-
-
-def parse_bool(tag: int, raw: bytes) -> bool:
-    if raw == b"Y":
-        return True
-    if raw == b"N":
-        return False
-    raise FieldValueError(tag, raw, "boolean (Y or N)")
-
-
-def _digits(tag: int, raw: bytes, what: str, *spans: tuple[int, int]) -> list[int]:
-    try:
-        parts = [raw[a:b] for a, b in spans]
-        if not all(p.isdigit() for p in parts):
-            raise ValueError
-        return [int(p) for p in parts]
-    except ValueError:
-        raise FieldValueError(tag, raw, what) from None
-
-
-def _fraction_us(tag: int, raw: bytes, start: int, what: str) -> int:
-    """Microseconds from ``.d{1,9}`` at ``raw[start:]``; digits past the sixth are
-    dropped (truncated)."""
-    if len(raw) == start:
-        return 0
-    digits = raw[start + 1 :]
-    if raw[start : start + 1] != b"." or not digits.isdigit() or len(digits) > 9:
-        raise FieldValueError(tag, raw, what)
-    return int((digits + b"00000")[:6])
-
-
-def parse_timestamp(tag: int, raw: bytes) -> datetime:
-    """UTCTimestamp ``YYYYMMDD-HH:MM:SS[.fff...]`` as an aware UTC datetime."""
-    what = "UTCTimestamp"
-    if len(raw) < 17 or raw[8:9] != b"-" or raw[11:12] != b":" or raw[14:15] != b":":
-        raise FieldValueError(tag, raw, what)
-    y, mo, d, h, mi, s = _digits(
-        tag, raw, what, (0, 4), (4, 6), (6, 8), (9, 11), (12, 14), (15, 17)
-    )
-    micro = _fraction_us(tag, raw, 17, what)
-    try:
-        return datetime(y, mo, d, h, mi, min(s, 59), micro, tzinfo=timezone.utc)
-    except ValueError:
-        raise FieldValueError(tag, raw, what) from None
-
-
-def parse_date(tag: int, raw: bytes) -> date:
-    """UTCDateOnly / LocalMktDate ``YYYYMMDD``."""
-    if len(raw) != 8:
-        raise FieldValueError(tag, raw, "date (YYYYMMDD)")
-    y, mo, d = _digits(tag, raw, "date (YYYYMMDD)", (0, 4), (4, 6), (6, 8))
-    try:
-        return date(y, mo, d)
-    except ValueError:
-        raise FieldValueError(tag, raw, "date (YYYYMMDD)") from None
 
 
 # ---------------------------------------------------------------------------- Message
@@ -250,11 +206,15 @@ def parse_date(tag: int, raw: bytes) -> date:
 class Message:
     """Ordered FIX fields. Not thread-safe; cheap to copy (:meth:`copy`)."""
 
-    __slots__ = ("_fields", "_index")
+    # Tags and values live in two parallel lists rather than a list of tuples: the
+    # parser produces them that way at C speed, and ``list.index`` finds a tag.
+    __slots__ = ("_index", "_tags", "_values")
 
     def __init__(self, fields: Iterable[Field] = ()) -> None:
-        """Raw ``(tag, bytes)`` fields as they are, unchecked (the parser's entry point)."""
-        self._fields: list[Field] = list(fields)
+        """Raw ``(tag, bytes)`` fields as they are, unchecked."""
+        pairs = list(fields)
+        self._tags: list[int] = [t for t, _ in pairs]
+        self._values: list[bytes] = [v for _, v in pairs]
         self._index: dict[int, bytes] | None = None
 
     @classmethod
@@ -269,43 +229,54 @@ class Message:
         Raises TypeError for a value that has no FIX text, :class:`FixError` for a
         non-positive tag or SOH inside a non-data value.
         """
-        out = cls()
-        out._fields = [(8, to_bytes(begin_string)), (35, to_bytes(msg_type))]
+        tags = [8, 35]
+        values = [to_bytes(begin_string), to_bytes(msg_type)]
+        writer = _WRITERS.get
         for tag, value in fields:
             if value is not None:
-                out.append(tag, value)
+                tags.append(tag)
+                values.append(writer(type(value), to_bytes)(value))
+        _check_fields(tags, values)
+        out = cls.__new__(cls)
+        out._tags, out._values, out._index = tags, values, None
         return out
 
     # -- reading ------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Field]:
-        return iter(self._fields)
+        return zip(self._tags, self._values, strict=True)
 
     def __len__(self) -> int:
-        return len(self._fields)
+        return len(self._tags)
 
     def __contains__(self, tag: object) -> bool:
         return tag in self._lookup()
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Message) and self._fields == other._fields
+        return (
+            isinstance(other, Message)
+            and self._tags == other._tags
+            and self._values == other._values
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        text = "|".join(f"{t}={v.decode('latin-1')}" for t, v in self._fields)
+        text = "|".join(f"{t}={v.decode('latin-1')}" for t, v in self)
         return f"Message({text})"
 
     @property
     def fields(self) -> tuple[Field, ...]:
         """All fields in order (a snapshot; mutate with set/append/remove)."""
-        return tuple(self._fields)
+        return tuple(zip(self._tags, self._values, strict=True))
 
     def _lookup(self) -> dict[int, bytes]:
         index = self._index
         if index is None:
             # First occurrence wins: later duplicates are written first, then overwritten.
-            index = self._index = dict(reversed(self._fields))
+            index = self._index = dict(
+                zip(reversed(self._tags), reversed(self._values), strict=True)
+            )
         return index
 
     @overload
@@ -324,7 +295,7 @@ class Message:
 
     def get_all(self, tag: int) -> list[bytes]:
         """Every value of ``tag`` in order (group members appear once per instance)."""
-        return [v for t, v in self._fields if t == tag]
+        return [v for t, v in self if t == tag]
 
     def _typed(self, tag: int, default: object, convert: object) -> object:
         raw = self._lookup().get(tag)
@@ -412,7 +383,7 @@ class Message:
         """
         d = dictionary or dictionary_for(self.begin_string)
         kind = self.msg_type if msg_type is None else msg_type
-        return [Message(part) for part in d.group_instances(self._fields, count_tag, kind)]
+        return [Message(part) for part in d.group_instances(self.fields, count_tag, kind)]
 
     # -- changing -----------------------------------------------------------------
 
@@ -420,7 +391,8 @@ class Message:
         """Add a field at the end (groups are built by appending count, then members)."""
         raw = to_bytes(value)
         _check_field(tag, raw)
-        self._fields.append((tag, raw))
+        self._tags.append(tag)
+        self._values.append(raw)
         self._index = None
 
     def append_data(self, data_tag: int, value: bytes) -> None:
@@ -428,31 +400,35 @@ class Message:
         length_tag = DATA_FIELDS.get(data_tag)
         if length_tag is None:
             raise FixError(f"field {data_tag} is not a raw data field")
-        self._fields += [(length_tag, b"%d" % len(value)), (data_tag, bytes(value))]
+        self._tags += (length_tag, data_tag)
+        self._values += (b"%d" % len(value), bytes(value))
         self._index = None
 
     def set(self, tag: int, value: FieldValue) -> None:
         """Replace the first occurrence of ``tag``, or append it when absent."""
         raw = to_bytes(value)
         _check_field(tag, raw)
-        fields = self._fields
-        for i, (t, _) in enumerate(fields):
-            if t == tag:
-                fields[i] = (tag, raw)
-                break
-        else:
-            fields.append((tag, raw))
+        try:
+            self._values[self._tags.index(tag)] = raw
+        except ValueError:
+            self._tags.append(tag)
+            self._values.append(raw)
         self._index = None
 
     def remove(self, tag: int) -> int:
         """Drop every occurrence of ``tag``; returns how many were removed."""
-        before = len(self._fields)
-        self._fields = [f for f in self._fields if f[0] != tag]
+        kept = [(t, v) for t, v in self if t != tag]
+        removed = len(self._tags) - len(kept)
+        self._tags = [t for t, _ in kept]
+        self._values = [v for _, v in kept]
         self._index = None
-        return before - len(self._fields)
+        return removed
 
     def copy(self) -> Message:
-        return Message(self._fields)
+        out = Message()
+        out._tags = self._tags.copy()
+        out._values = self._values.copy()
+        return out
 
     # -- encoding -----------------------------------------------------------------
 
@@ -464,9 +440,38 @@ class Message:
         without BeginString or MsgType, :class:`FixError` for an unknown BeginString or
         a group instance that does not start with its delimiter.
         """
-        begin = self[8]
-        d = dictionary or dictionary_for(begin)
-        body = b"".join([b"%d=%b\x01" % f for f in d.canonical_fields(self._fields)])
-        head = b"8=%b\x019=%d\x01" % (begin, len(body))
-        data = head + body
+        tags, values = self._tags, self._values
+        begin = values[0] if tags and tags[0] == 8 else self[8]
+        d = dictionary or _DICTIONARIES.get(begin) or _remember(begin)
+        msg_type = values[1] if len(tags) > 1 and tags[1] == 35 else self.msg_type
+        order = d.canonical_order(tags, msg_type)
+        if order is None:
+            fields = d.canonical_fields(self.fields)
+            out_tags: Sequence[int] = [t for t, _ in fields]
+            out_values: Sequence[bytes] = [v for _, v in fields]
+        elif len(order) > 1:
+            pick = itemgetter(*order)
+            out_tags, out_values = pick(tags), pick(values)
+        else:
+            out_tags, out_values = [tags[order[0]]], [values[order[0]]]
+        # tag, "=", value, SOH for each field, filled in by two slice assignments
+        parts = _FIELD_PATTERN * len(out_tags)
+        try:
+            parts[0::4] = map(_TAG_TEXT.__getitem__, out_tags)
+        except IndexError:
+            parts[0::4] = [b"%d" % tag for tag in out_tags]
+        parts[2::4] = out_values
+        body = b"".join(parts)
+        data = b"8=%b\x019=%d\x01%b" % (begin, len(body), body)
         return data + b"10=%03d\x01" % checksum(data)
+
+
+_FIELD_PATTERN = [b"", b"=", b"", SOH]
+_TAG_TEXT = [b"%d" % tag for tag in range(10000)]
+_DICTIONARIES: dict[bytes, DataDictionary] = {}
+
+
+def _remember(begin_string: bytes) -> DataDictionary:
+    """The shipped dictionary for a BeginString, kept in a bytes-keyed cache."""
+    found = _DICTIONARIES[begin_string] = dictionary_for(begin_string)
+    return found

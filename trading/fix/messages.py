@@ -35,20 +35,17 @@ from typing import Annotated, Any, ClassVar, TypeVar
 
 from trading.core.orders import OrderType, Side, TimeInForce
 from trading.errors import FixError
-from trading.fix.message import (
-    ORDER_TYPE_CODES,
-    SIDE_CODES,
-    TIME_IN_FORCE_CODES,
+from trading.fix.message import ORDER_TYPE_CODES, SIDE_CODES, TIME_IN_FORCE_CODES, Message
+from trading.fix.tags import DATA_FIELDS, Tag
+from trading.fix.validate import (
     FieldMissing,
     FieldValueError,
-    Message,
     parse_bool,
     parse_date,
     parse_decimal,
     parse_int,
     parse_timestamp,
 )
-from trading.fix.tags import DATA_FIELDS, Tag
 
 __all__ = [
     "BusinessMessageReject",
@@ -220,15 +217,14 @@ class TypedMessage:
 
     def to_message(self, begin_string: str | bytes = b"FIX.4.4") -> Message:
         """A message with BeginString, MsgType and this body (None attributes left out)."""
-        message = Message.build(begin_string, self.MSG_TYPE)
-        for name, tag, _, _ in _spec(type(self)):
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if tag in DATA_FIELDS:
+        fields = [(tag, getattr(self, name)) for name, tag, _, _ in _spec(type(self))]
+        data = [(tag, value) for tag, value in fields if tag in DATA_FIELDS]
+        if data:
+            fields = [(tag, value) for tag, value in fields if tag not in DATA_FIELDS]
+        message = Message.build(begin_string, self.MSG_TYPE, fields)
+        for tag, value in data:
+            if value is not None:
                 message.append_data(tag, value)
-            else:
-                message.append(tag, value)
         if begin_string in ("FIX.4.2", b"FIX.4.2"):
             for tag, default in _FIX42_DEFAULTS.get(self.MSG_TYPE, ()):
                 if tag not in message:

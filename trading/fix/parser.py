@@ -65,18 +65,18 @@ Incomplete: TypeAlias = Literal[_Sentinel.INCOMPLETE]
 MAX_BEGIN_STRING = 16
 MAX_LENGTH_DIGITS = 9
 
-# One well-formed field: tag digits (no more than 9), '=', value without SOH, SOH. The
-# lookbehind anchors each match at a field start, so a run of matches covers the input
-# exactly when there are as many matches as SOH bytes.
-_FIELD = re.compile(rb"(?:^|(?<=\x01))([0-9]{1,9})=([^\x01]*)\x01")
 _LENGTH_TAGS = frozenset(DATA_FIELDS.values())
+# Messages holding one of these are split field by field, honouring data lengths.
+_DATA_RELATED = frozenset(DATA_FIELDS) | _LENGTH_TAGS
 # A plausible BeginString value: FIX.4.4, FIXT.1.1, FIX.5.0SP2...
 _BEGIN = re.compile(rb"8=FIX[A-Za-z0-9.]{0,%d}" % (MAX_BEGIN_STRING - 3))
-# A data field or its length field anywhere: parse those messages field by field.
-_HAS_DATA = re.compile(
-    rb"\x01(?:%b)=" % b"|".join(b"%d" % t for t in sorted(set(DATA_FIELDS) | _LENGTH_TAGS))
-)
-_TAGS = {b"%d" % tag: tag for tag in range(1, 1000)}
+# A SOH-delimited field made of digits only (or empty): it has no '='.
+_DIGITS_ONLY = re.compile(rb"\x01[0-9]*\x01")
+# Canonical tag text -> number. Doubles as the syntax check of the fast path: leading
+# zeros, signs, spaces, tags above 9999 and data-related tags (whose values may hold
+# SOH or '=') miss it and take the careful path.
+_TAGS = {b"%d" % tag: tag for tag in range(1, 10000) if tag not in _DATA_RELATED}
+_TAG = _TAGS.__getitem__
 
 
 def _fail(problem: str, offset: int) -> FixParseError:
@@ -126,21 +126,49 @@ def parse(data: bytes | bytearray | memoryview) -> Message:
     being the third field, a field without ``=`` or with a non-numeric tag, and a raw
     data field whose length field is missing or wrong.
     """
-    raw = bytes(data)
+    raw = data if type(data) is bytes else bytes(data)
+    # Fast path, C-level all along: when every field holds exactly one '=', turning SOH
+    # into '=' and splitting gives tags and values alternately. The checks below make
+    # sure that reading is right; anything unusual takes the careful path.
+    flat = raw.replace(SOH, b"=").split(b"=")
+    if len(flat) < 9:  # 8, 9, 35 and 10 at least
+        return _parse_carefully(raw)
+    size, declared = flat[3], flat[-2]
+    end = len(raw) - 7
+    if (
+        flat[0] != b"8"
+        or flat[2] != b"9"
+        or flat[4] != b"35"
+        or flat[-3] != b"10"
+        or raw[-1] != 1
+        or len(declared) != 3
+        or not declared.isdigit()
+        or not size.isdigit()
+        or int(size) != end - 6 - len(flat[1]) - len(size)
+        or raw.count(SOH) * 2 + 1 != len(flat)  # as many '=' as fields
+        or _DIGITS_ONLY.search(raw) is not None  # a field without '=' would misalign
+        or int(declared) != checksum(memoryview(raw)[:end])
+    ):
+        return _parse_carefully(raw)
+    try:
+        tags = list(map(_TAG, flat[0:-1:2]))
+    except KeyError:  # a data field, leading zeros, a sign, a tag above 9999...
+        return _parse_carefully(raw)
+    message = Message.__new__(Message)
+    message._tags = tags
+    message._values = flat[1::2]
+    message._index = None
+    return message
+
+
+def _parse_carefully(raw: bytes) -> Message:
+    """Field by field, honouring raw data lengths; raises naming what and where."""
     _, body_end = _frame(raw)
-    found = _FIELD.findall(raw, 0, body_end)
-    if len(found) == raw.count(SOH, 0, body_end) and not _HAS_DATA.search(raw, 0, body_end):
-        tags = _TAGS
-        fields = [(tags.get(t) or int(t), v) for t, v in found]
-    else:
-        fields = _scan(raw, body_end)
+    fields = _scan(raw, body_end)
     if len(fields) < 3 or fields[2][0] != 35:
         raise _fail("MsgType(35) must be the third field", raw.find(SOH, raw.find(SOH) + 1) + 1)
     fields.append((10, raw[body_end + 3 : body_end + 6]))
-    message = Message.__new__(Message)
-    message._fields = fields
-    message._index = None
-    return message
+    return Message(fields)
 
 
 def _scan(raw: bytes, end: int) -> list[tuple[int, bytes]]:

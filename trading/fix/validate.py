@@ -37,11 +37,29 @@ import enum
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
+from trading.errors import FixError, FixParseError
 from trading.fix.dictionary import DataDictionary, FieldDef, GroupDef, Layout
-from trading.fix.message import Message
 
-__all__ = ["SessionRejectReason", "ValidationIssue", "reason_supported", "validate"]
+if TYPE_CHECKING:  # message.py imports this module's value parsers
+    from trading.fix.message import Message
+
+__all__ = [
+    "FieldMissing",
+    "FieldValueError",
+    "SessionRejectReason",
+    "ValidationIssue",
+    "parse_bool",
+    "parse_date",
+    "parse_decimal",
+    "parse_int",
+    "parse_timestamp",
+    "reason_supported",
+    "validate",
+]
 
 
 class SessionRejectReason(enum.IntEnum):
@@ -119,7 +137,7 @@ _INT = re.compile(rb"-?[0-9]{1,10}")
 _UINT = re.compile(rb"[0-9]{1,20}")
 _FLOAT = re.compile(rb"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _TIMESTAMP = re.compile(
-    rb"([0-9]{4})([0-9]{2})([0-9]{2})-([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?"
+    rb"([0-9]{4})([0-9]{2})([0-9]{2})-([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.([0-9]{1,9}))?"
 )
 _TIME_ONLY = re.compile(rb"([0-9]{2}):([0-9]{2}):([0-9]{2})(?:\.[0-9]{1,9})?")
 _DATE = re.compile(rb"([0-9]{4})([0-9]{2})([0-9]{2})")
@@ -195,6 +213,75 @@ _FORMATS: dict[str, Callable[[bytes], bool]] = {
     "LOCALMKTDATE": _date,
     "MONTHYEAR": _month_year,
 }
+
+
+# ------------------------------------------------------------------ typed values
+
+
+class FieldMissing(FixError, LookupError):
+    """A field that a getter or typed message needs is absent (``tag`` names it)."""
+
+    def __init__(self, tag: int, where: str = "message") -> None:
+        self.tag = tag
+        super().__init__(f"{where}: required field {tag} is missing")
+
+
+class FieldValueError(FixParseError, ValueError):
+    """A field whose text is not a valid value of the asked type (``tag``, ``value``)."""
+
+    def __init__(self, tag: int, value: bytes, expected: str) -> None:
+        self.tag = tag
+        self.value = value
+        super().__init__(f"field {tag}: {value!r} is not a valid {expected}")
+
+
+def parse_int(tag: int, raw: bytes) -> int:
+    if not raw or not (raw.isdigit() or (raw[:1] == b"-" and raw[1:].isdigit())):
+        raise FieldValueError(tag, raw, "integer")
+    return int(raw)
+
+
+def parse_decimal(tag: int, raw: bytes) -> Decimal:
+    body = raw[1:] if raw[:1] == b"-" else raw
+    if not body.replace(b".", b"", 1).isdigit() or body in (b"", b"."):
+        raise FieldValueError(tag, raw, "decimal number")
+    try:
+        return Decimal(raw.decode("ascii"))
+    except InvalidOperation:  # pragma: no cover - the check above rules it out
+        raise FieldValueError(tag, raw, "decimal number") from None
+
+
+def parse_bool(tag: int, raw: bytes) -> bool:
+    if raw == b"Y":
+        return True
+    if raw == b"N":
+        return False
+    raise FieldValueError(tag, raw, "boolean (Y or N)")
+
+
+def parse_timestamp(tag: int, raw: bytes) -> datetime:
+    """UTCTimestamp ``YYYYMMDD-HH:MM:SS[.fff...]`` as an aware UTC datetime; digits past
+    microseconds are truncated and a leap second reads as :59."""
+    m = _TIMESTAMP.fullmatch(raw)
+    try:
+        if m is None:
+            raise ValueError
+        y, mo, d, h, mi, sec = map(int, m.groups()[:6])
+        micro = int((m[7] + b"00000")[:6]) if m[7] else 0
+        return datetime(y, mo, d, h, mi, min(sec, 59), micro, tzinfo=timezone.utc)
+    except ValueError:
+        raise FieldValueError(tag, raw, "UTCTimestamp") from None
+
+
+def parse_date(tag: int, raw: bytes) -> date:
+    """UTCDateOnly / LocalMktDate ``YYYYMMDD``."""
+    m = _DATE.fullmatch(raw)
+    try:
+        if m is None:
+            raise ValueError
+        return date(int(m[1]), int(m[2]), int(m[3]))
+    except ValueError:
+        raise FieldValueError(tag, raw, "date (YYYYMMDD)") from None
 
 
 # ------------------------------------------------------------------ structure
