@@ -4,39 +4,48 @@ stream format (:mod:`.codec`) under a key layout (:mod:`.keys`), a live publishe
 backfill (:mod:`.publisher`), a feed, a history loader and the latest-tick cache
 (:mod:`.feed`).
 
-Needs the ``trading`` extra (numpy, msgspec). See docs/market_data.md.
+Needs the ``trading`` extra (numpy, msgspec). Public names are imported from their
+submodules on first use, so a module that needs only :mod:`.keys`, :mod:`.ticks` or
+:mod:`.config` (msgspec, no numpy) does not pull in the generators. See
+docs/market_data.md.
 """
 
-from trading.market_data.codec import FORMAT_VERSION, decode_tick, encode_tick
-from trading.market_data.config import (
-    MarketDataConfig,
-    dump_config,
-    load_config,
-    parse_config,
-    validate_config,
-)
-from trading.market_data.feed import Feed, latest_tick, load_history
-from trading.market_data.generators import TickArrays, TickGenerator
-from trading.market_data.keys import KeyLayout
-from trading.market_data.publisher import (
-    BackfillStats,
-    Publisher,
-    PublisherStats,
-    backfill,
-    publisher_client,
-)
-from trading.market_data.ticks import (
-    BrownianMotion,
-    FullDepth,
-    GenerationStyle,
-    RandomWalk,
-    Simple,
-    Tick,
-    TickFormat,
-    WithVolume,
-    assert_never,
-    tick_fields,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from trading.market_data.codec import FORMAT_VERSION, decode_tick, encode_tick
+    from trading.market_data.config import (
+        MarketDataConfig,
+        dump_config,
+        load_config,
+        parse_config,
+        validate_config,
+    )
+    from trading.market_data.feed import Feed, latest_tick, load_history
+    from trading.market_data.generators import TickArrays, TickGenerator
+    from trading.market_data.keys import KeyLayout
+    from trading.market_data.publisher import (
+        BackfillStats,
+        Publisher,
+        PublisherStats,
+        backfill,
+        publisher_client,
+    )
+    from trading.market_data.ticks import (
+        BrownianMotion,
+        FullDepth,
+        GenerationStyle,
+        RandomWalk,
+        Simple,
+        Tick,
+        TickFormat,
+        WithVolume,
+        assert_never,
+        tick_fields,
+    )
 
 __all__ = [
     "FORMAT_VERSION",
@@ -69,3 +78,50 @@ __all__ = [
     "tick_fields",
     "validate_config",
 ]
+
+#: Where each public name lives. Names are imported on first use (PEP 562), so importing
+#: one submodule does not import its siblings.
+_SOURCES = {
+    "FORMAT_VERSION": "codec",
+    "BackfillStats": "publisher",
+    "BrownianMotion": "ticks",
+    "Feed": "feed",
+    "FullDepth": "ticks",
+    "GenerationStyle": "ticks",
+    "KeyLayout": "keys",
+    "MarketDataConfig": "config",
+    "Publisher": "publisher",
+    "PublisherStats": "publisher",
+    "RandomWalk": "ticks",
+    "Simple": "ticks",
+    "Tick": "ticks",
+    "TickArrays": "generators",
+    "TickFormat": "ticks",
+    "TickGenerator": "generators",
+    "WithVolume": "ticks",
+    "assert_never": "ticks",
+    "backfill": "publisher",
+    "decode_tick": "codec",
+    "dump_config": "config",
+    "encode_tick": "codec",
+    "latest_tick": "feed",
+    "load_config": "config",
+    "load_history": "feed",
+    "parse_config": "config",
+    "publisher_client": "publisher",
+    "tick_fields": "ticks",
+    "validate_config": "config",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SOURCES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

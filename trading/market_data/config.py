@@ -10,7 +10,7 @@ three passes, and only the last one builds objects:
 1. **JSON**: the standard library parses the text, with exact ``Decimal`` numbers,
    NaN/Infinity turned into markers instead of floats, and duplicate keys recorded.
    Invalid JSON is the only case that stops here (there is no tree to walk).
-2. **Structure**: :func:`_check` walks the raw tree against
+2. **Structure**: :func:`~trading._validation.check` walks the raw tree against
    ``msgspec.inspect.type_info(MarketDataConfig)``: object shapes, unknown and missing
    keys, tags of unions, types, ``Meta`` bounds, finiteness. It never stops early; each
    problem is a :class:`~trading.errors.ConfigProblem` with its JSON path.
@@ -27,16 +27,16 @@ and is still reported as a ``ConfigError``, never as a raw traceback).
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from collections.abc import Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, cast
 
 import msgspec
 import msgspec.inspect as mi
 
+from trading._validation import check, is_clean, key_path, load_json
 from trading.core.instruments import on_grid
 from trading.errors import ConfigError, ConfigProblem
 from trading.market_data.ticks import (
@@ -87,216 +87,6 @@ _DECIMAL_FIELDS = {
     for variant in cast(mi.UnionType, mi.type_info(TickFormat)).types
     if isinstance(variant, mi.StructType)
 }
-_PATTERN_HINTS = {r"^\S+$": "must be non-empty without whitespace"}
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-# -- pass 1: JSON ------------------------------------------------------------------------
-
-
-class _NonFinite:
-    """Stands for NaN/Infinity found in the JSON text, so pass 2 can report its path."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-class _JsonObject(dict[str, Any]):
-    """A JSON object that remembers keys it saw more than once (json keeps the last)."""
-
-    duplicates: list[str]
-
-
-def _object(pairs: list[tuple[str, Any]]) -> _JsonObject:
-    obj = _JsonObject()
-    obj.duplicates = []
-    for key, value in pairs:
-        if key in obj:
-            obj.duplicates.append(key)
-        obj[key] = value
-    return obj
-
-
-def _load_json(data: bytes | str) -> Any:
-    try:
-        return json.loads(
-            data, parse_float=Decimal, parse_constant=_NonFinite, object_pairs_hook=_object
-        )
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            [ConfigProblem("$", f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError([ConfigProblem("$", f"not UTF-8 text: {exc.reason}")]) from None
-
-
-# -- pass 2: structure -------------------------------------------------------------------
-
-
-def _key_path(path: str, key: str) -> str:
-    return f"{path}.{key}" if _IDENTIFIER.fullmatch(key) else f"{path}[{json.dumps(key)}]"
-
-
-def _show(value: object) -> str:
-    """Name a raw JSON value the way the user wrote it."""
-    if isinstance(value, _NonFinite):
-        return value.text
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {'true' if value else 'false'}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, Decimal):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {json.dumps(value)}"
-    return "array" if isinstance(value, list) else "object"
-
-
-def _bounds(value: Decimal | int, info: mi.IntType | mi.FloatType) -> Iterator[str]:
-    if info.gt is not None and not value > info.gt:
-        yield f"must be > {info.gt}, got {value}"
-    if info.ge is not None and not value >= info.ge:
-        yield f"must be >= {info.ge}, got {value}"
-    if info.lt is not None and not value < info.lt:
-        yield f"must be < {info.lt}, got {value}"
-    if info.le is not None and not value <= info.le:
-        yield f"must be <= {info.le}, got {value}"
-
-
-def _scalar(value: object, info: mi.Type) -> Iterator[str]:
-    """Problems of one scalar against its schema type, as messages without a path."""
-    if isinstance(value, _NonFinite) and isinstance(info, mi.IntType | mi.FloatType):
-        yield f"must be a finite number, got {value.text}"
-    elif isinstance(info, mi.IntType):
-        if isinstance(value, bool) or not isinstance(value, int):
-            yield f"expected integer, got {_show(value)}"
-        else:
-            yield from _bounds(value, info)
-    elif isinstance(info, mi.FloatType):
-        if isinstance(value, bool) or not isinstance(value, int | Decimal):
-            yield f"expected number, got {_show(value)}"
-        elif math.isinf(float(value)):
-            yield f"must be a finite number, got {value}"
-        else:
-            yield from _bounds(value, info)
-    elif isinstance(info, mi.DecimalType):
-        yield from _decimal(value)
-    elif isinstance(info, mi.StrType):
-        yield from _string(value, info)
-    elif isinstance(info, mi.NoneType):
-        if value is not None:
-            yield f"expected null, got {_show(value)}"
-    else:
-        raise TypeError(f"config schema uses {type(info).__name__}, which _check cannot read")
-
-
-def _decimal(value: object) -> Iterator[str]:
-    if isinstance(value, int | Decimal) and not isinstance(value, bool):
-        return
-    if isinstance(value, str):
-        try:
-            if Decimal(value).is_finite():
-                return
-        except InvalidOperation:
-            pass
-        yield f"expected a decimal number, got {_show(value)}"
-    elif isinstance(value, _NonFinite):
-        yield f"must be a finite number, got {value.text}"
-    else:
-        yield f"expected number, got {_show(value)}"
-
-
-def _string(value: object, info: mi.StrType) -> Iterator[str]:
-    if not isinstance(value, str):
-        yield f"expected string, got {_show(value)}"
-        return
-    if info.min_length is not None and len(value) < info.min_length:
-        yield f"must have at least {info.min_length} character(s), got {json.dumps(value)}"
-    if info.max_length is not None and len(value) > info.max_length:
-        yield f"must have at most {info.max_length} characters, got {len(value)}"
-    if info.pattern is not None and not re.search(info.pattern, value):
-        hint = _PATTERN_HINTS.get(info.pattern, f"must match {info.pattern!r}")
-        yield f"{hint}, got {json.dumps(value)}"
-
-
-def _check(value: object, info: mi.Type, path: str, out: list[ConfigProblem]) -> None:
-    """Append every structural problem of ``value`` (raw JSON) against ``info`` to ``out``."""
-    if isinstance(info, mi.StructType):
-        _check_struct(value, info, path, out, skip=None)
-    elif isinstance(info, mi.UnionType):
-        _check_union(value, info, path, out)
-    elif isinstance(info, mi.VarTupleType | mi.ListType):
-        if not isinstance(value, list):
-            out.append(ConfigProblem(path, f"expected array, got {_show(value)}"))
-            return
-        if info.min_length is not None and len(value) < info.min_length:
-            out.append(ConfigProblem(path, f"must have at least {info.min_length} item(s)"))
-        if info.max_length is not None and len(value) > info.max_length:
-            out.append(ConfigProblem(path, f"must have at most {info.max_length} items"))
-        for index, item in enumerate(value):
-            _check(item, info.item_type, f"{path}[{index}]", out)
-    else:
-        out.extend(ConfigProblem(path, message) for message in _scalar(value, info))
-
-
-def _check_struct(
-    value: object, info: mi.StructType, path: str, out: list[ConfigProblem], skip: str | None
-) -> None:
-    if not isinstance(value, dict):
-        out.append(ConfigProblem(path, f"expected object, got {_show(value)}"))
-        return
-    fields = {field.encode_name: field for field in info.fields}
-    for key in getattr(value, "duplicates", ()):
-        out.append(ConfigProblem(_key_path(path, key), "duplicate key (only the last would count)"))
-    for key, item in value.items():
-        if key == skip:
-            continue
-        field = fields.get(key)
-        if field is None:
-            expected = ", ".join(fields)
-            out.append(
-                ConfigProblem(_key_path(path, key), f"unknown field, expected one of {expected}")
-            )
-        else:
-            _check(item, field.type, _key_path(path, key), out)
-    for name, field in fields.items():
-        if field.required and name not in value:
-            out.append(ConfigProblem(_key_path(path, name), "required field missing"))
-
-
-def _check_union(value: object, info: mi.UnionType, path: str, out: list[ConfigProblem]) -> None:
-    members = [member for member in info.types if not isinstance(member, mi.NoneType)]
-    if value is None and len(members) < len(info.types):
-        return
-    structs = [member for member in members if isinstance(member, mi.StructType)]
-    if not structs:
-        if len(members) != 1:
-            raise TypeError(f"config schema union at {path} is not supported by _check")
-        _check(value, members[0], path, out)
-        return
-    tag_field = structs[0].tag_field
-    if tag_field is None or len(structs) != len(members):
-        raise TypeError(f"config schema union at {path} must be of tagged structs")
-    by_tag = {str(struct.tag): struct for struct in structs}
-    expected = ", ".join(by_tag)
-    if not isinstance(value, dict):
-        out.append(ConfigProblem(path, f"expected object, got {_show(value)}"))
-        return
-    tag_path = _key_path(path, tag_field)
-    if tag_field not in value:
-        out.append(ConfigProblem(tag_path, f"required field missing, expected one of {expected}"))
-        return
-    tag = value[tag_field]
-    if not isinstance(tag, str):
-        out.append(ConfigProblem(tag_path, f"expected string, got {_show(tag)}"))
-    elif tag not in by_tag:
-        out.append(ConfigProblem(tag_path, f"unknown {tag!r}, expected one of {expected}"))
-    else:
-        _check_struct(value, by_tag[tag], path, out, skip=tag_field)
-
-
 # -- pass 3: meaning ---------------------------------------------------------------------
 
 
@@ -333,7 +123,7 @@ def _clean_decimal(
     obj: dict[str, Any], path: str, key: str, problems: list[ConfigProblem]
 ) -> Decimal | None:
     """``obj[key]`` as a Decimal if present and free of structural problems, else None."""
-    if key not in obj or not _is_clean(problems, _key_path(path, key)):
+    if key not in obj or not is_clean(problems, key_path(path, key)):
         return None
     return Decimal(obj[key])
 
@@ -376,10 +166,6 @@ def _gbm_problems(style: dict[str, Any], problems: list[ConfigProblem]) -> Itera
         )
 
 
-def _is_clean(problems: list[ConfigProblem], path: str) -> bool:
-    return not any(p.path == path or p.path.startswith((f"{path}.", f"{path}[")) for p in problems)
-
-
 _TOP_KEY = re.compile(r'^\$(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[("(?:[^"\\]|\\.)*")\])')
 
 
@@ -403,11 +189,11 @@ def parse_config(data: bytes | str, *, source: str | None = None) -> MarketDataC
     """Parse and validate JSON text. Raises :class:`ConfigError` listing every problem,
     each as ``$.path: what was expected, got what``; ``source`` names the file in it."""
     try:
-        raw = _load_json(data)
+        raw = load_json(data)
     except ConfigError as exc:
         raise ConfigError(exc.problems, source) from None
     problems: list[ConfigProblem] = []
-    _check(raw, _SCHEMA, "$", problems)
+    check(raw, _SCHEMA, "$", problems)
     if isinstance(raw, dict):
         problems.extend(list(_semantic(raw, problems)))
         problems = _in_document_order(problems, list(raw))

@@ -2,11 +2,11 @@
 
 Theory of operation
 -------------------
-The file is validated exactly like the market-data config (see
-:mod:`trading.market_data.config`, whose passes this module reuses): standard-library
-JSON with exact ``Decimal`` numbers and duplicate keys recorded, then a structural walk
-of the raw tree against ``msgspec.inspect.type_info(RiskConfig)`` that never stops
-early, then the rules a type cannot say. Every problem comes out in one
+The file is validated exactly like the market-data config, by the same shared passes
+(:mod:`trading._validation`): standard-library JSON with exact ``Decimal`` numbers and
+duplicate keys recorded, then a structural walk of the raw tree against
+``msgspec.inspect.type_info(RiskConfig)`` that never stops early, then the rules a type
+cannot say. Every problem comes out in one
 :class:`~trading.errors.ConfigError`, each with its JSON path, unknown keys included.
 
 Limits resolve in three layers, field by field::
@@ -39,17 +39,9 @@ from typing import Annotated, Any
 import msgspec
 import msgspec.inspect as mi
 
+from trading._validation import check, is_clean, key_path, load_json
 from trading.core.instruments import Instrument
 from trading.errors import ConfigError, ConfigProblem
-
-# The market-data config's checker is the reference implementation of "every problem,
-# with its JSON path"; these private helpers are shared on purpose rather than copied.
-from trading.market_data.config import (
-    _check,
-    _is_clean,
-    _key_path,
-    _load_json,
-)
 
 __all__ = [
     "MAX_EXACT",
@@ -369,7 +361,7 @@ def _override_list(
     items = parent.get(key)
     if not isinstance(items, list):
         return
-    list_path = _key_path(path, key)
+    list_path = key_path(path, key)
     yield from _duplicates(items, list_path, field, field)
     for index, item in enumerate(items):
         if not isinstance(item, dict):
@@ -414,7 +406,7 @@ def _clean_decimal(
     obj: dict[str, Any], path: str, key: str, problems: list[ConfigProblem]
 ) -> Decimal | None:
     """``obj[key]`` as a Decimal if present, not null and free of structural problems."""
-    if obj.get(key) is None or not _is_clean(problems, _key_path(path, key)):
+    if obj.get(key) is None or not is_clean(problems, key_path(path, key)):
         return None
     return Decimal(obj[key])
 
@@ -453,11 +445,11 @@ def parse_config(data: bytes | str, *, source: str | None = None) -> RiskConfig:
     """Parse and validate JSON text. Raises :class:`ConfigError` listing every problem,
     each as ``$.path: what was expected, got what``; ``source`` names the file in it."""
     try:
-        raw = _load_json(data)
+        raw = load_json(data)
     except ConfigError as exc:
         raise ConfigError(exc.problems, source) from None
     problems: list[ConfigProblem] = []
-    _check(raw, _SCHEMA, "$", problems)
+    check(raw, _SCHEMA, "$", problems)
     if isinstance(raw, dict):
         problems.extend(list(_semantic(raw, problems)))
         problems = _in_document_order(problems, raw)
