@@ -20,7 +20,8 @@ pinned to core 0 and the six servers to core 1 when the machine has two cores.
 Recovery: for each client library, a fresh cluster; one thread writes keys of one
 shard in a loop (catching errors, 10 ms pause after one), the shard's primary gets
 SIGKILL, and we report kill -> promotion of its replica (polled every 50 ms), promotion
--> first acknowledged write in that shard, and how many errors reached the caller.
+-> first acknowledged write in that shard among writes started after the kill, and how
+many errors reached the caller.
 
 Run from the repository root: ``.venv/bin/python bench/bench_cluster.py [--quick]``.
 """
@@ -228,7 +229,7 @@ def recovery(name: str) -> list[str]:
         victim = srv.primary_of(0)
         replicas = srv.replicas_of(victim)
         keys = [k for k in spread_keys(1000) if srv.primary_of(key_slot(k)) is victim][:50]
-        acked: list[float] = []
+        acked: list[tuple[float, float]] = []  # (start, end) of acknowledged writes
         errors: list[BaseException] = []
         stop = threading.Event()
 
@@ -236,13 +237,14 @@ def recovery(name: str) -> list[str]:
             i = 0
             while not stop.is_set():
                 i += 1
+                start = time.monotonic()
                 try:
                     client.set(keys[i % len(keys)], i)
                 except Exception as exc:
                     errors.append(exc)
                     time.sleep(0.01)
                 else:
-                    acked.append(time.monotonic())
+                    acked.append((start, time.monotonic()))
 
         thread = threading.Thread(target=writer, daemon=True)
         thread.start()
@@ -250,13 +252,13 @@ def recovery(name: str) -> list[str]:
         killed = srv.kill(victim)
         _, promoted = srv.wait_promoted(replicas, timeout=30)
         deadline = time.monotonic() + 30
-        while not (acked and acked[-1] > killed) and time.monotonic() < deadline:
+        while not (acked and acked[-1][0] > killed) and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.3)
         stop.set()
         thread.join(30)
         client.close()
-        first = next((t for t in acked if t > killed), float("nan"))
+        first = next((end for start, end in acked if start > killed), float("nan"))
         kinds = sorted({type(e).__name__ for e in errors})
         return [
             name,

@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any
 
 from .client import Redis
+from .cluster.slots import parse_shards
 from .errors import RedisError
 from .testing import RedisServer, find_free_port, find_server_binary
 
@@ -164,6 +165,11 @@ class RedisClusterServer:
                 primary = primaries[index // max(self.replica_count, 1)]
                 replica.call("CLUSTER", "REPLICATE", primary.node_id)
             self.wait_healthy()
+            # Redis reports a replica that has received nothing yet as "loading" (and
+            # CLUSTER SLOTS hides it): one replicated write makes every replica online.
+            for node in primaries:
+                node.call("FLUSHALL")
+            self._wait(self._replicas_online, "every replica online in CLUSTER SHARDS")
         except BaseException:
             self.close()
             raise
@@ -273,6 +279,15 @@ class RedisClusterServer:
             return True
 
         self._wait(healthy, "cluster_state:ok with one slot map everywhere", timeout)
+
+    def _replicas_online(self) -> bool:
+        if not self.replica_count:
+            return True
+        for node in self.running():
+            for shard in parse_shards(node.call("CLUSTER", "SHARDS"), node.host):
+                if shard.primary.failed or any(r.failed for r in shard.replicas):
+                    return False
+        return True
 
     def kill(self, node: ClusterNodeProcess) -> float:
         """SIGKILL one node, as a crash would. Returns the time (monotonic) of the kill."""

@@ -97,6 +97,7 @@ class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
         self._retiring: set[asyncio.Task[None]] = set()
         self._use_slots = False
         self._initialized = False
+        self._init_lock: asyncio.Lock | None = None
 
     @classmethod
     def from_url(cls, url: str, **kwargs: Any) -> RedisCluster:
@@ -108,9 +109,15 @@ class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
         return f"<resp3.asyncio.RedisCluster {len(self.topology.nodes)} nodes>"
 
     async def initialize(self) -> RedisCluster:
-        """Read the slot map now (otherwise the first command does)."""
-        if not self._initialized:
-            await self.refresh_topology()
+        """Read the slot map now (otherwise the first command does). Tasks arriving
+        meanwhile wait for that one read instead of each starting their own."""
+        if self._initialized:
+            return self
+        if self._init_lock is None:
+            self._init_lock = asyncio.Lock()
+        async with self._init_lock:
+            if not self._initialized:
+                await self.refresh_topology()
         return self
 
     async def __aenter__(self) -> RedisCluster:
@@ -176,9 +183,15 @@ class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
         raise ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))
 
     async def _read_topology(self, node: ClusterNode) -> list[ShardInfo]:
-        mux = await self.node_connections(node).connect()
-        self.protocol = mux.protocol
+        """CLUSTER SHARDS (SLOTS before 7.0) from one node; a node that accepts but never
+        answers costs at most ``socket_timeout`` (5 s if unset) per step."""
         timeout = self.config.socket_timeout or 5.0
+        try:
+            async with _timeout(timeout):
+                mux = await self.node_connections(node).connect()
+        except asyncio.TimeoutError:
+            raise TimeoutError(f"{node.name} did not answer within {timeout}s") from None
+        self.protocol = mux.protocol
         if not self._use_slots:
             async with _timeout(timeout):
                 reply = (await mux.execute_batch(_SHARDS, 1))[0]
@@ -202,7 +215,16 @@ class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
         elif mode == BACKGROUND:
             task = self._background
             if task is None or task.done():
-                self._background = asyncio.get_running_loop().create_task(self._refresh_after(NOW))
+                loop = asyncio.get_running_loop()
+                self._background = loop.create_task(self._refresh_quietly())
+
+    async def _refresh_quietly(self) -> None:
+        """The background refresh after MOVED: nobody awaits it, so it raises nothing
+        (a failure leaves the patched map; the next error refreshes again)."""
+        try:
+            await self.refresh_topology(force=False)
+        except Exception:  # best effort by design
+            pass
 
     # -- the one hook every command goes through ---------------------------------------------
 

@@ -219,6 +219,14 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
         elif mode == BACKGROUND:
             self._refresh_in_background()
 
+    def _refresh_quietly(self) -> None:
+        """The background refresh after MOVED: nobody waits for it, so it raises nothing
+        (a failure leaves the patched map; the next error refreshes again)."""
+        try:
+            self.refresh_topology(force=False)
+        except Exception:  # best effort by design
+            pass
+
     def _refresh_in_background(self) -> None:
         """After MOVED: re-read the whole map on a thread, at most one at a time."""
         thread = self._background
@@ -226,7 +234,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
             return
         if time.monotonic() - self.topology.refreshed_at < MIN_REFRESH_INTERVAL:
             return
-        thread = threading.Thread(target=self._refresh_after, args=(NOW,), daemon=True)
+        thread = threading.Thread(target=self._refresh_quietly, daemon=True)
         self._background = thread
         thread.start()
 

@@ -20,7 +20,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["GETKEYS", "KEY_RANGES", "MOVABLE", "SUBCOMMAND_PARENTS", "command_name"]
+__all__ = [
+    "GETKEYS",
+    "KEY_RANGES",
+    "MOVABLE",
+    "SUBCOMMAND_PARENTS",
+    "command_name",
+    "upper_bytes",
+]
 
 # (first, last, step) -> commands; a subcommand is written PARENT|SUB, as COMMAND does.
 _TABLE: dict[tuple[int, int, int], str] = {
@@ -114,16 +121,16 @@ GETKEYS = frozenset({b"SORT", b"SORT_RO", b"MIGRATE", b"GEORADIUS", b"GEORADIUSB
 def command_name(args: Sequence[Any]) -> bytes:
     """``b"GET"``, or ``b"XINFO|STREAM"`` for a container command; upper-cased bytes."""
     first = args[0]
-    name = first if type(first) is bytes else _upper_bytes(first)
+    name = first if type(first) is bytes else upper_bytes(first)
     if name in KEY_RANGES or name in MOVABLE:
         return name
     name = name.upper()
     if name in SUBCOMMAND_PARENTS and len(args) > 1:
-        return name + b"|" + _upper_bytes(args[1])
+        return name + b"|" + upper_bytes(args[1])
     return name
 
 
-def _upper_bytes(value: Any) -> bytes:
+def upper_bytes(value: Any) -> bytes:
     if isinstance(value, str):
         return value.upper().encode()
     if isinstance(value, (bytes, bytearray, memoryview)):

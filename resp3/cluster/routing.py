@@ -26,7 +26,7 @@ from typing import Any
 from ..commands._base import Command
 from ..errors import ResponseError
 from .errors import ClusterCrossSlotError, ClusterError
-from .keyspecs import GETKEYS, KEY_RANGES, MOVABLE, command_name
+from .keyspecs import GETKEYS, KEY_RANGES, MOVABLE, command_name, upper_bytes
 from .slots import key_slot
 
 __all__ = [
@@ -169,7 +169,7 @@ def aggregator(args: Sequence[Any]) -> Aggregate | None:
     """
     name = command_name(args)
     if name in (b"CONFIG", b"CLIENT"):  # SET/PAUSE/UNPAUSE answer OK/True per node
-        sub = bytes(args[1]).upper() if len(args) > 1 and isinstance(args[1], bytes) else b""
+        sub = upper_bytes(args[1]) if len(args) > 1 else b""
         return _all_true if sub in (b"SET", b"PAUSE", b"UNPAUSE", b"SETNAME") else None
     return _AGGREGATES.get(name)
 

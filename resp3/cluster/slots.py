@@ -87,7 +87,9 @@ def _host(value: Any, fallback: str) -> str:
 
 
 def parse_shards(reply: Any, queried_host: str) -> list[ShardInfo]:
-    """CLUSTER SHARDS (Redis 7+) -> shards; nodes reported ``failed`` are kept, flagged."""
+    """CLUSTER SHARDS (Redis 7+) -> shards. A node whose health is not ``online``
+    (``failed``, or ``loading``: a replica that has not received data yet) is kept but
+    flagged ``failed``; CLUSTER SLOTS leaves such replicas out altogether."""
     shards = []
     for raw in reply:
         entry = _as_dict(raw)
@@ -107,7 +109,7 @@ def parse_shards(reply: Any, queried_host: str) -> list[ShardInfo]:
                     port=int(port),
                     node_id=_text(node.get("id", "")),
                     primary=_text(node.get("role", "")) == "master",
-                    failed=_text(node.get("health", "")) in ("fail", "failed"),
+                    failed=_text(node.get("health", "")) != "online",
                 )
             )
         # Right after a failover the dead former primary may still be listed as a
