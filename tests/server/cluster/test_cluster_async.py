@@ -144,7 +144,18 @@ def test_lazy_initialization_and_bad_seeds(cluster: RedisClusterServer) -> None:
     async def main() -> None:
         rc = client(cluster)
         assert rc.get_primaries() == []  # nothing read yet
-        assert await rc.set("lazy", 1) is True
+        refreshes = 0
+        refresh = rc.refresh_topology
+
+        async def counting(*, force: bool = True) -> None:
+            nonlocal refreshes
+            refreshes += 1
+            await refresh(force=force)
+
+        rc.refresh_topology = counting  # type: ignore[method-assign]
+        results = await asyncio.gather(*(rc.set(f"lazy:{i}", i) for i in range(50)))
+        assert results == [True] * 50
+        assert refreshes == 1  # 50 first commands, one slot-map read
         assert len(rc.get_primaries()) == 3
         await rc.aclose()
         dead = resp3.asyncio.RedisCluster("127.0.0.1", 1)

@@ -217,6 +217,9 @@ def test_node_level_commands_go_to_their_default_targets(
     per_node = rcp.execute_command("DBSIZE", target_nodes=rcp.PRIMARIES)
     assert per_node == len(keys)  # folded like dbsize()
     assert rcp.execute_command("PING", target_nodes=rcp.ALL_NODES) is True
+    assert rcp.execute_command("CONFIG", "SET", "slowlog-max-len", 128, target_nodes=rcp.PRIMARIES)
+    lens = rcp.with_target(rcp.PRIMARIES).config_get("slowlog-max-len")
+    assert [v["slowlog-max-len"] for v in lens.values()] == ["128"] * 3  # config_get: str
     sha = rcp.script_load("return redis.call('GET', KEYS[1])")
     assert rcp.script_exists(sha) == [True]
     assert rcp.evalsha(sha, 1, keys[3]) == b"1"
