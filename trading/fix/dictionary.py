@@ -175,78 +175,44 @@ class DataDictionary:
             self._groups_cache[msg_type] = found
         return found
 
-    def canonical_order(self, tags: Sequence[int], msg_type: bytes) -> list[int] | None:
-        """Indices of ``tags`` in canonical order, 8, 9 and 10 left out, computed with
-        C-level list operations; None when :meth:`canonical_fields` must do it (the
-        message holds a repeating group, or a tag above 9999)."""
-        if not self.groups_of(msg_type).keys().isdisjoint(tags):
-            return None
+    def canonical_order(self, tags: Sequence[int], msg_type: bytes) -> list[int]:
+        """Indices of ``tags`` in the order the engine sends them, 8, 9 and 10 left out:
+        35, the other header fields by tag, body fields by tag, trailer fields by tag.
+        A repeating group stays after its count field, each instance's fields in
+        dictionary order. Sorting and slicing are C-level list operations; only group
+        members are walked in Python.
+
+        Raises :class:`FixError` when a group member comes before the delimiter that
+        must open its instance (the order would be ambiguous).
+        """
         try:
             keys = list(map(self._rank_list.__getitem__, tags))
-        except IndexError:
-            return None
-        order = sorted(range(len(keys)), key=keys.__getitem__)
+        except IndexError:  # a tag above 9999
+            keys = [self.rank.get(tag, tag + _BODY) for tag in tags]
+        groups = self.groups_of(msg_type)
+        present = groups.keys() & set(tags)
+        members: dict[int, list[int]] = {}
+        top: Sequence[int] = range(len(tags))
+        if present:
+            top, i = [], 0
+            starts = [j for j, tag in enumerate(tags) if tag in present]
+            for start in starts:
+                if start < i:
+                    continue  # a nested group's count, already taken with its parent
+                top.extend(range(i, start + 1))
+                members[start], i = _group_order(tags, start + 1, groups[tags[start]])
+            top.extend(range(i, len(tags)))
+        order = sorted(top, key=keys.__getitem__)
         low, high = 0, len(order)
         while low < high and keys[order[low]] < -1:  # 8 and 9
             low += 1
         while high > low and keys[order[high - 1]] == _LAST:  # 10
             high -= 1
-        return order[low:high]
-
-    def canonical_fields(self, fields: Sequence[Field]) -> list[Field]:
-        """``fields`` without 8, 9 and 10, in the order the engine sends: 35, the other
-        header fields by tag, body fields by tag, trailer fields by tag. A repeating
-        group stays after its count field, each instance in dictionary order.
-
-        Raises :class:`FixError` when a group member comes before the delimiter that
-        must open its instance (the order would be ambiguous).
-        """
-        msg_type = next((v for t, v in fields if t == 35), b"")
-        groups = self.groups_of(msg_type)
-        rank = self.rank
-        first: list[Field] = []
-        header: list[Field] = []
-        body: list[Field] = []
-        trailer: list[Field] = []
-        for item in fields:
-            tag = item[0]
-            if tag in groups:
-                return self._canonical_with_groups(fields, groups)
-            position = rank.get(tag)
-            if position is None:
-                body.append(item)
-            elif position < 0:
-                if tag == 35:
-                    first.append(item)
-            elif position < _TRAILER:
-                header.append(item)
-            elif tag != 10:
-                trailer.append(item)
-        header.sort()
-        body.sort()
-        if trailer:
-            trailer.sort(key=lambda f: rank[f[0]])
-        return first + header + body + trailer
-
-    def _canonical_with_groups(
-        self, fields: Sequence[Field], groups: Mapping[int, GroupDef]
-    ) -> list[Field]:
-        rank = self.rank
-        items: list[tuple[int, int, list[Field]]] = []
-        i, n = 0, len(fields)
-        while i < n:
-            item = fields[i]
-            tag = item[0]
-            i += 1
-            if tag in (8, 9, 10):
-                continue
-            block = [item]
-            group = groups.get(tag)
-            if group is not None:
-                i = _take_group(fields, i, group, block)
-            items.append((rank.get(tag, tag + _BODY), len(items), block))
-        items.sort()
-        return [f for _, _, block in items for f in block]
+        order = order[low:high]
+        for start, inner in members.items():
+            at = order.index(start) + 1
+            order[at:at] = inner
+        return order
 
     def group_instances(
         self, fields: Sequence[Field], count_tag: int, msg_type: bytes
@@ -311,19 +277,19 @@ def _walk_group(
     return i
 
 
-def _take_group(fields: Sequence[Field], i: int, group: GroupDef, out: list[Field]) -> int:
-    """Append the instances of ``group`` found at ``fields[i:]`` to ``out``, each in
-    dictionary order; returns the index after the group."""
-    n = len(fields)
+def _group_order(tags: Sequence[int], i: int, group: GroupDef) -> tuple[list[int], int]:
+    """Indices of the members of ``group`` found at ``tags[i:]``, each instance in
+    dictionary order (nested groups kept after their count), and the index after the
+    group."""
     position = group.position
-    instances: list[list[tuple[int, int, list[Field]]]] = []
-    current: list[tuple[int, int, list[Field]]] | None = None
+    members = group.field_set
+    instances: list[list[tuple[int, int, list[int]]]] = []
+    current: list[tuple[int, int, list[int]]] | None = None
+    n = len(tags)
     while i < n:
-        item = fields[i]
-        tag = item[0]
-        if tag not in group.field_set:
+        tag = tags[i]
+        if tag not in members:
             break
-        i += 1
         if tag == group.delimiter:
             current = []
             instances.append(current)
@@ -332,15 +298,19 @@ def _take_group(fields: Sequence[Field], i: int, group: GroupDef, out: list[Fiel
                 f"group {group.name}({group.count_tag}): field {tag} comes before the "
                 f"delimiter {group.delimiter} that opens each instance"
             )
-        block = [item]
+        block = [i]
+        i += 1
         nested = group.groups.get(tag)
         if nested is not None:
-            i = _take_group(fields, i, nested, block)
-        current.append((position[tag], len(current), block))
+            inner, i = _group_order(tags, i, nested)
+            block += inner
+        current.append((position[tag], i, block))
+    out: list[int] = []
     for instance in instances:
         instance.sort()
-        out.extend(f for _, _, block in instance for f in block)
-    return i
+        for _, _, block in instance:
+            out += block
+    return out, i
 
 
 def _data_length_tags(fields: Mapping[int, FieldDef]) -> Mapping[int, int]:

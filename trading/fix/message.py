@@ -445,11 +445,9 @@ class Message:
         d = dictionary or _DICTIONARIES.get(begin) or _remember(begin)
         msg_type = values[1] if len(tags) > 1 and tags[1] == 35 else self.msg_type
         order = d.canonical_order(tags, msg_type)
-        if order is None:
-            fields = d.canonical_fields(self.fields)
-            out_tags: Sequence[int] = [t for t, _ in fields]
-            out_values: Sequence[bytes] = [v for _, v in fields]
-        elif len(order) > 1:
+        out_tags: Sequence[int]
+        out_values: Sequence[bytes]
+        if len(order) > 1:
             pick = itemgetter(*order)
             out_tags, out_values = pick(tags), pick(values)
         else:
