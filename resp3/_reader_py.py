@@ -36,8 +36,16 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ._reader_py_fast import ARRAY as _ARRAY
+from ._reader_py_fast import ATTR as _ATTR
+from ._reader_py_fast import MAP as _MAP
+from ._reader_py_fast import PUSH as _PUSH
+from ._reader_py_fast import SET as _SET
+from ._reader_py_fast import STRING as _STRING
+from ._reader_py_fast import Handover, make_fast_path
+from ._reader_py_fast import hashable as _hashable
 from .errors import DataError, ProtocolError, error_from_reply
-from .types import INCOMPLETE, Incomplete, Push
+from .types import INCOMPLETE, Push
 
 __all__ = ["DEFAULT_MAX_BULK_LEN", "DEFAULT_MAX_DEPTH", "Reader", "encode_command", "pack_commands"]
 
@@ -47,23 +55,13 @@ DEFAULT_MAX_DEPTH = 512
 # bytes without its CRLF: garbage without line breaks fails fast instead of buffering.
 MAX_NUMBER_LINE = 64
 
-_ARRAY, _MAP, _SET, _PUSH, _ATTR, _STRING = range(6)
 _AGGREGATE_KIND = {42: _ARRAY, 37: _MAP, 126: _SET, 62: _PUSH, 124: _ATTR}  # * % ~ > |
 _NUMBER_TYPES = frozenset(b"$*%~>|:#_=!;.")
 _KNOWN_TYPES = frozenset(b"+-:$*%~>|_#,(=!;.")
 _DOUBLE = re.compile(rb"[+-]?(?:inf|nan|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _BIGNUM = re.compile(rb"[+-]?[0-9]+")
-
-
-def _hashable(value: Any) -> Any:
-    """Map keys and set members must be hashable: lists become tuples, recursively."""
-    if isinstance(value, list):
-        return tuple(_hashable(v) for v in value)
-    if isinstance(value, dict):
-        return tuple((_hashable(k), _hashable(v)) for k, v in value.items())
-    if isinstance(value, set):
-        return frozenset(value)
-    return value
+_MORE = object()  # _attach(): the value went into an aggregate that is still open
+_HANDED_OVER = object()  # _gets_fast(): the general path must go on from here
 
 
 def _type_name(byte: int) -> str:
@@ -86,12 +84,17 @@ class Reader:
         "_encoding",
         "_errors",
         "_failure",
+        "_fill",
         "_max_bulk_len",
         "_max_depth",
         "_pending_attr",
         "_pos",
         "_protocol",
+        "_retry_len",
+        "_retry_pos",
+        "_snapshot",
         "_stack",
+        "_value",
     )
 
     def __init__(
@@ -123,6 +126,12 @@ class Reader:
         self._attrs: dict[Any, Any] | None = None
         self._pending_attr: dict[Any, Any] | None = None
         self._failure: ProtocolError | None = None
+        self._value, self._fill = make_fast_path(encoding, errors, max_bulk_len, max_depth)
+        self._snapshot: bytes | None = None  # bytes(self._buf), taken when first needed
+        # Where the fast path last stopped, and the buffer end it needs to get further,
+        # both counted from the start of the stream (see _fast_may_progress).
+        self._retry_pos = -1
+        self._retry_len = 0
 
     @property
     def protocol(self) -> int:
@@ -151,6 +160,7 @@ class Reader:
         """Append bytes (copied: the caller may reuse its buffer at once)."""
         buf = self._buf
         pos = self._pos
+        self._snapshot = None
         if pos:
             if pos == len(buf):
                 buf.clear()
@@ -173,6 +183,10 @@ class Reader:
         """Return the next complete reply, or ``INCOMPLETE``. Raises ProtocolError."""
         if self._failure is not None:
             raise ProtocolError(str(self._failure))
+        if self._fast_may_progress():
+            reply = self._gets_fast()
+            if reply is not _HANDED_OVER:
+                return reply
         try:
             return self._parse()
         except ProtocolError as exc:
@@ -182,6 +196,29 @@ class Reader:
     def gets_all(self) -> list[Any]:
         """Every complete reply buffered now, in order (possibly none)."""
         out: list[Any] = []
+        if (
+            self._failure is None
+            and not self._stack
+            and self._pending_attr is None
+            and self._fast_may_progress()
+        ):
+            # gets() in a loop, minus the per-reply bookkeeping: with no attribute
+            # pending and no aggregate open, each reply only sets ``attributes`` to None.
+            s = self._snapshot_bytes()
+            value = self._value
+            find = s.find
+            pos = self._pos
+            end = len(s)
+            try:
+                while pos < end:
+                    reply, pos = value(s, pos, find(b"\r\n", pos), 0)
+                    out.append(reply)
+            except Handover as stop:
+                self._handover(stop)
+            else:
+                self._pos = pos
+            if out:
+                self._attrs = None
         while True:
             reply = self.gets()
             if reply is INCOMPLETE:
@@ -189,6 +226,59 @@ class Reader:
             out.append(reply)
 
     # -- parsing ---------------------------------------------------------------------
+
+    def _fast_may_progress(self) -> bool:
+        """False while the fast path would stop again where it last stopped.
+
+        This keeps a large reply that arrives in many pieces from being copied into a
+        new snapshot after every piece only to find it still incomplete.
+        """
+        consumed = self._consumed
+        return self._pos < len(self._buf) and (
+            consumed + self._pos != self._retry_pos or consumed + len(self._buf) >= self._retry_len
+        )
+
+    def _snapshot_bytes(self) -> bytes:
+        snapshot = self._snapshot
+        if snapshot is None:
+            snapshot = self._snapshot = bytes(self._buf)
+        return snapshot
+
+    def _gets_fast(self) -> Any:
+        """The next reply by the fast path, or _HANDED_OVER with the general path's state.
+
+        An aggregate left open by the general path is finished here too: ``fill`` parses
+        all its elements but the last, and the last goes through ``_attach`` exactly as
+        in ``_parse``, which closes the aggregates it completes.
+        """
+        stack = self._stack
+        pos = self._pos
+        try:
+            while stack:
+                frame = stack[-1]
+                if frame[0] == _STRING or frame[2] < 0:  # streamed: general path only
+                    raise Handover(pos)
+                s = self._snapshot_bytes()
+                pos = self._fill(frame, s, pos, len(stack), 1)
+                value, pos = self._value(s, pos, s.find(b"\r\n", pos), len(stack))
+                self._pos = pos
+                value = self._attach(value)
+                if value is not _MORE:
+                    return value
+            s = self._snapshot_bytes()
+            value, self._pos = self._value(s, pos, s.find(b"\r\n", pos), 0)
+        except Handover as stop:
+            self._handover(stop)
+            return _HANDED_OVER
+        self._attrs = self._pending_attr
+        self._pending_attr = None
+        return value
+
+    def _handover(self, stop: Handover) -> None:
+        self._pos = stop.pos
+        self._stack.extend(reversed(stop.frames))
+        self._retry_pos = self._consumed + stop.pos
+        self._retry_len = self._consumed + stop.need
 
     def _fail(self, what: str, at: int) -> ProtocolError:
         return ProtocolError(f"{what} at offset {self._consumed + at}")
@@ -199,7 +289,9 @@ class Reader:
         try:
             return raw.decode(self._encoding, self._errors)
         except UnicodeDecodeError as exc:
-            raise self._fail(f"cannot decode string as {self._encoding} ({exc.reason})", at) from None
+            raise self._fail(
+                f"cannot decode string as {self._encoding} ({exc.reason})", at
+            ) from None
 
     def _number(self, line: bytes, type_byte: int, at: int) -> int:
         body = line[1:] if line[:1] == b"-" else line
@@ -221,7 +313,7 @@ class Reader:
             raise self._fail(f"negative length {n} for type {_type_name(type_byte)}", at)
         return n
 
-    def _parse(self) -> Any:  # noqa: C901 - one loop on purpose: it is the hot path
+    def _parse(self) -> Any:  # one loop on purpose: fewer calls per element
         buf = self._buf
         stack = self._stack
         end = len(buf)
@@ -234,7 +326,9 @@ class Reader:
                 raise self._fail(f"unknown type byte {bytes([type_byte])!r}", pos)
             nl = buf.find(b"\r\n", pos + 1)
             if nl < 0:
-                limit = self._max_bulk_len + 2 if type_byte not in _NUMBER_TYPES else MAX_NUMBER_LINE
+                limit = (
+                    self._max_bulk_len + 2 if type_byte not in _NUMBER_TYPES else MAX_NUMBER_LINE
+                )
                 if end - pos > limit:
                     raise self._fail(f"missing CRLF after type {_type_name(type_byte)}", pos)
                 return INCOMPLETE
@@ -260,7 +354,9 @@ class Reader:
                     )
                 if n == -1:
                     if type_byte != 36:
-                        raise self._fail(f"negative length -1 for type {_type_name(type_byte)}", pos)
+                        raise self._fail(
+                            f"negative length -1 for type {_type_name(type_byte)}", pos
+                        )
                     value = None
                 elif n == 0 and type_byte == 59:  # ';0' ends a streamed string, no payload
                     if not stack or stack[-1][0] != _STRING:
@@ -302,10 +398,20 @@ class Reader:
                     n = self._length(line, type_byte, pos)
                 if n == -1:
                     if type_byte != 42:
-                        raise self._fail(f"negative length -1 for type {_type_name(type_byte)}", pos)
+                        raise self._fail(
+                            f"negative length -1 for type {_type_name(type_byte)}", pos
+                        )
                     value = None
                 elif n == 0:
-                    value = Push() if kind == _PUSH else {} if kind in (_MAP, _ATTR) else set() if kind == _SET else []
+                    value = (
+                        Push()
+                        if kind == _PUSH
+                        else {}
+                        if kind in (_MAP, _ATTR)
+                        else set()
+                        if kind == _SET
+                        else []
+                    )
                     if kind == _ATTR:
                         self._pos = nxt
                         self._park_attribute(value)
@@ -315,7 +421,13 @@ class Reader:
                         raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
                     remaining = -1 if n == -2 else n * 2 if kind in (_MAP, _ATTR) else n
                     container: Any = (
-                        Push() if kind == _PUSH else {} if kind in (_MAP, _ATTR) else set() if kind == _SET else []
+                        Push()
+                        if kind == _PUSH
+                        else {}
+                        if kind in (_MAP, _ATTR)
+                        else set()
+                        if kind == _SET
+                        else []
                     )
                     stack.append([kind, container, remaining, None])
                     self._pos = nxt
@@ -360,35 +472,43 @@ class Reader:
                 self._pos = nxt
                 value = frame[1]
             self._pos = nxt
-            # A complete value: attach it to its parent, closing finished frames.
-            while True:
-                if not stack:
-                    self._attrs = self._pending_attr
-                    self._pending_attr = None
-                    return value
-                frame = stack[-1]
-                kind = frame[0]
-                if kind == _ARRAY or kind == _PUSH:
-                    frame[1].append(value)
-                elif kind == _SET:
-                    frame[1].add(_hashable(value))
-                else:  # _MAP or _ATTR
-                    if frame[3] is None:
-                        frame[3] = (_hashable(value),)
-                    else:
-                        frame[1][frame[3][0]] = value
-                        frame[3] = None
-                if frame[2] < 0:
-                    break
-                frame[2] -= 1
-                if frame[2]:
-                    break
-                stack.pop()
-                value = frame[1]
-                if kind == _ATTR:
-                    self._park_attribute(value)
-                    break
-            end = len(buf)
+            value = self._attach(value)
+            if value is not _MORE:
+                return value
+
+    def _attach(self, value: Any) -> Any:
+        """Put a complete value into its aggregate, closing the aggregates it completes.
+
+        Returns the top-level reply once there is one, else _MORE.
+        """
+        stack = self._stack
+        while True:
+            if not stack:
+                self._attrs = self._pending_attr
+                self._pending_attr = None
+                return value
+            frame = stack[-1]
+            kind = frame[0]
+            if kind in (_ARRAY, _PUSH):
+                frame[1].append(value)
+            elif kind == _SET:
+                frame[1].add(_hashable(value))
+            else:  # _MAP or _ATTR
+                if frame[3] is None:
+                    frame[3] = (_hashable(value),)
+                else:
+                    frame[1][frame[3][0]] = value
+                    frame[3] = None
+            if frame[2] < 0:
+                return _MORE
+            frame[2] -= 1
+            if frame[2]:
+                return _MORE
+            stack.pop()
+            value = frame[1]
+            if kind == _ATTR:
+                self._park_attribute(value)
+                return _MORE
 
     def _park_attribute(self, attrs: dict[Any, Any]) -> None:
         # The attribute describes the value that follows and is not an element of any
@@ -415,7 +535,9 @@ def _encode_arg(arg: Any, encoding: str, errors: str) -> bytes | bytearray | mem
     raise TypeError
 
 
-def _append_command(out: bytearray, args: Sequence[Any], encoding: str, errors: str, where: str) -> None:
+def _append_command(
+    out: bytearray, args: Sequence[Any], encoding: str, errors: str, where: str
+) -> None:
     if not args:
         raise DataError(f"{where}empty command: the server would never answer it")
     out += b"*%d\r\n" % len(args)
@@ -428,7 +550,9 @@ def _append_command(out: bytearray, args: Sequence[Any], encoding: str, errors: 
                 "expected bytes, bytearray, memoryview, str, int or float"
             ) from None
         except UnicodeEncodeError as exc:
-            raise DataError(f"{where}argument {index}: cannot encode str as {encoding}: {exc}") from None
+            raise DataError(
+                f"{where}argument {index}: cannot encode str as {encoding}: {exc}"
+            ) from None
         except ValueError as exc:  # int past sys.get_int_max_str_digits(), released memoryview
             what = type(arg).__name__
             raise DataError(f"{where}argument {index}: cannot encode {what}: {exc}") from None
