@@ -92,13 +92,26 @@ TIME_IN_FORCE_CODES = {
 def checksum(data: bytes | bytearray | memoryview) -> int:
     """Sum of all bytes modulo 256, as CheckSum(10) defines it.
 
-    ``zlib.adler32`` started at 0 keeps the exact byte sum in its low 16 bits for up to
-    256 bytes (255 * 256 < 65521), so chunks of 256 give the exact total at C speed.
+    ``zlib.adler32`` started at 0 keeps the byte sum modulo 65521 in its low 16 bits,
+    which is the exact sum while it stays below 65521: always for 256 bytes
+    (255 * 256), and for 511 bytes of ASCII (127 * 511). Longer input is summed in
+    such chunks, all at C speed.
     """
-    if len(data) <= 256:
-        return adler32(data, 0) & 0xFF
-    view = memoryview(data)
-    return sum([adler32(view[i : i + 256], 0) & 0xFFFF for i in range(0, len(view), 256)]) & 0xFF
+    raw = data if type(data) is bytes else bytes(data)
+    size = len(raw)
+    if size <= 256:
+        return adler32(raw, 0) & 0xFF
+    step = 511 if raw.isascii() else 256
+    if size <= step:
+        return adler32(raw, 0) & 0xFF
+    return sum([adler32(raw[i : i + step], 0) & 0xFFFF for i in range(0, size, step)]) & 0xFF
+
+
+def trailer_checksum(raw: bytes) -> int:
+    """The checksum of ``raw`` without its last 7 bytes (``10=ddd|``), computed over the
+    whole buffer so that no copy is made: the trailer's own bytes are subtracted."""
+    d = raw[-4:-1]
+    return (checksum(raw) - 159 - sum(d)) & 0xFF  # 159 = "1" + "0" + "=" + SOH
 
 
 def _timestamp_text(value: datetime) -> bytes:

@@ -34,7 +34,7 @@ import re
 from typing import Literal, TypeAlias
 
 from trading.errors import FixParseError
-from trading.fix.message import SOH, Message, checksum
+from trading.fix.message import SOH, Message, checksum, trailer_checksum
 from trading.fix.tags import DATA_FIELDS
 
 __all__ = ["INCOMPLETE", "Incomplete", "Splitter", "parse"]
@@ -71,7 +71,7 @@ _DATA_RELATED = frozenset(DATA_FIELDS) | _LENGTH_TAGS
 # A plausible BeginString value: FIX.4.4, FIXT.1.1, FIX.5.0SP2...
 _BEGIN = re.compile(rb"8=FIX[A-Za-z0-9.]{0,%d}" % (MAX_BEGIN_STRING - 3))
 # A SOH-delimited field made of digits only (or empty): it has no '='.
-_DIGITS_ONLY = re.compile(rb"\x01[0-9]*\x01")
+_DIGITS_ONLY = re.compile(rb"\x01[0-9]*+\x01")
 # Canonical tag text -> number. Doubles as the syntax check of the fast path: leading
 # zeros, signs, spaces, tags above 9999 and data-related tags (whose values may hold
 # SOH or '=') miss it and take the careful path.
@@ -147,7 +147,7 @@ def parse(data: bytes | bytearray | memoryview) -> Message:
         or int(size) != end - 6 - len(flat[1]) - len(size)
         or raw.count(SOH) * 2 + 1 != len(flat)  # as many '=' as fields
         or _DIGITS_ONLY.search(raw) is not None  # a field without '=' would misalign
-        or int(declared) != checksum(memoryview(raw)[:end])
+        or int(declared) != trailer_checksum(raw)
     ):
         return _parse_carefully(raw)
     try:
@@ -177,10 +177,11 @@ def _scan(raw: bytes, end: int) -> list[tuple[int, bytes]]:
     lengths: dict[int, bytes] = {}
     pos = 0
     while pos < end:
-        eq = raw.find(b"=", pos, end)
+        soh = raw.find(SOH, pos, end)  # the framing guarantees one before 10=
+        eq = raw.find(b"=", pos, soh)
         tag_text = raw[pos:eq]
         if eq < 0 or not tag_text.isdigit() or len(tag_text) > MAX_LENGTH_DIGITS:
-            shown = raw[pos : raw.find(SOH, pos, end) if eq < 0 else eq]
+            shown = raw[pos : soh if eq < 0 else eq]
             raise _fail(f"field {shown[:20]!r} has no numeric tag followed by '='", pos)
         tag = int(tag_text)
         length_tag = DATA_FIELDS.get(tag)
@@ -272,7 +273,7 @@ class Splitter:
         ):
             raise self._skip(start, f"BodyLength(9) {int(text)} does not end on CheckSum(10)")
         raw = bytes(buffer[start:total])
-        computed = checksum(memoryview(raw)[: body_end - start])
+        computed = trailer_checksum(raw)
         if int(raw[-4:-1]) != computed:
             raise self._skip(start, f"CheckSum(10) does not match the computed {computed:03d}")
         self._pos = total

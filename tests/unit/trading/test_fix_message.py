@@ -111,8 +111,11 @@ def test_explicit_dictionary_encodes_other_begin_strings() -> None:
 
 def test_checksum_matches_plain_sum_on_long_input() -> None:
     data = bytes(range(256)) * 20 + b"\xff" * 300
-    for size in (0, 1, 255, 256, 257, 511, 512, 513, len(data)):
+    text = bytes(range(32, 127)) * 30  # ASCII: summed in chunks of 511
+    for size in (0, 1, 255, 256, 257, 511, 512, 513, 1022, 1023, len(data)):
         assert checksum(data[:size]) == sum(data[:size]) % 256
+        assert checksum(text[:size]) == sum(text[:size]) % 256
+        assert checksum(memoryview(text)[:size]) == sum(text[:size]) % 256
 
 
 @pytest.mark.parametrize(

@@ -117,6 +117,27 @@ def test_field_without_numeric_tag_is_refused(field: str) -> None:
         parse(wire("35=0", field))
 
 
+def test_field_without_equals_is_not_misread_when_another_has_two() -> None:
+    # "12" has no '=', "58=34=x" has two: splitting on '=' alone would read 12=58, 34=x
+    with pytest.raises(FixParseError, match="field b'12' has no numeric tag followed by '='"):
+        parse(wire("35=0", "12", "58=34=x"))
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("35=0", "58=a=b"),  # '=' inside a value
+        ("35=0", "058=x"),  # leading zero in a tag
+        ("35=0", "12345=x"),  # tag above 9999
+        ("35=A", "95=2", "96=\x01="),  # data field
+    ],
+)
+def test_unusual_messages_parse_like_the_fast_path_would(fields: tuple[str, ...]) -> None:
+    message = parse(wire(*fields))
+    assert [t for t, _ in message][:3] == [8, 9, 35]
+    assert message.get(10) is not None
+
+
 def test_empty_value_is_kept_for_validation() -> None:
     assert parse(wire("35=0", "58=")).get(58) == b""
 

@@ -18,6 +18,7 @@ from trading.fix import (
     parse,
     validate,
 )
+from trading.fix.parser import _parse_carefully
 
 FIX44 = dictionary_for("FIX.4.4")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -86,6 +87,16 @@ def test_encode_parse_round_trip(message: Message) -> None:
     assert parsed.encode() == raw  # canonical order is a fixed point
     assert validate(parsed, FIX44) is None
     assert [g.get(448) for g in parsed.groups(453)] == message.get_all(448)
+
+
+@SETTINGS
+@given(execution_reports(), st.sampled_from([b"", b"=", b"a=b", b"=="]))
+def test_fast_and_careful_paths_agree(message: Message, text: bytes) -> None:
+    if text:
+        message.set(58, text)  # '=' in a value: the fast path declines, the careful one reads
+    raw = message.encode()
+    assert parse(raw) == _parse_carefully(raw)
+    assert parse(raw).get(58) == message.get(58)
 
 
 @SETTINGS
