@@ -38,7 +38,7 @@ from ..errors import (
     TimeoutError,
     WatchError,
 )
-from ..pool import ConnectionPool
+from ..pool import ConnectionPool, PoolExhaustedError
 from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt
 from .base import ClusterBase
 from .batch import Batch, Group, Item
@@ -168,7 +168,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
             for node in self.topology.refresh_candidates():
                 try:
                     shards = self._read_topology(node)
-                except AuthenticationError:
+                except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                     raise
                 except (ConnectionError, TimeoutError, ResponseError) as exc:
                     self.topology.mark_failed(node)
@@ -285,7 +285,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
                 pool = self._pools.get(node.name) or self.get_connection_pool(node)
                 try:
                     conn = pool.get_connection()
-                except AuthenticationError:
+                except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                     raise
                 except (ConnectionError, TimeoutError) as exc:
                     error = exc
@@ -355,7 +355,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
                 pool = self.get_connection_pool(group.node)
                 try:
                     conn = pool.get_connection()
-                except AuthenticationError:
+                except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                     raise
                 except (ConnectionError, TimeoutError) as exc:
                     batch.fail(group, exc, False)

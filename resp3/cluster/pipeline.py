@@ -39,6 +39,7 @@ from ..errors import (
     TimeoutError,
     WatchError,
 )
+from ..pool import PoolExhaustedError
 from .attempt import REDIRECTS, Attempt
 from .batch import Item
 from .errors import ClusterCrossSlotError, ClusterError
@@ -296,7 +297,7 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
             written = False
             try:
                 conn = pool.get_connection()
-            except AuthenticationError:
+            except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                 raise
             except (ConnectionError, TimeoutError) as exc:
                 error = exc
