@@ -673,10 +673,6 @@ cdef class Reader:
     def gets_all(self):
         """Every complete reply buffered now, in order (possibly none)."""
         cdef list out = []
-        if type(self) is not Reader:  # a subclass may override gets()
-            while (reply := self.gets()) is not _INCOMPLETE:
-                out.append(reply)
-            return out
         while True:
             reply = self._next()
             if reply is _INCOMPLETE:
