@@ -41,8 +41,11 @@ format: $(STAMP)
 typecheck: $(STAMP)
 	$(PY) -m mypy
 
+# Market data published to a throw-away server and read back, then orders through
+# pre-trade risk to the paper venue while the publisher runs (fills, denials, P&L).
 demo: $(STAMP)
-	$(PY) -m trading demo
+	$(PY) -m trading demo --duration 5
+	$(PY) examples/orders_demo.py --duration 5
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]' || true
@@ -50,6 +53,11 @@ bench: $(STAMP)
 	$(PY) bench/bench_encoder.py
 	$(PY) bench/bench_sync.py
 	$(PY) bench/bench_async.py
+	$(PY) bench/bench_market_data.py
+	$(PY) bench/bench_oms.py
+	$(PY) bench/bench_risk.py
+	$(PY) bench/bench_fix.py
+	$(PY) bench/bench_cluster.py
 
 build: $(STAMP)
 	$(PY) -m build
