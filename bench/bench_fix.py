@@ -156,9 +156,9 @@ def typed_message(msg_type: bytes) -> Callable[[], NewOrderSingle | ExecutionRep
 
 
 def simplefix_impl(msg_type: bytes, body: list[tuple[int, Any]]) -> dict[str, Callable[[], object]]:
-    import simplefix
+    import simplefix  # type: ignore[import-untyped]
 
-    fields = [(8, "FIX.4.4"), (35, msg_type.decode())] + HEADER + body
+    fields = [(8, "FIX.4.4"), (35, msg_type.decode()), *HEADER, *body]
     raw_fields = [(t, wire_ready(v)) for t, v in fields]
     wire = Message.build("FIX.4.4", msg_type, HEADER + body).encode()
 
@@ -197,8 +197,8 @@ def simplefix_impl(msg_type: bytes, body: list[tuple[int, Any]]) -> dict[str, Ca
 
 
 def quickfix_impl(msg_type: bytes, body: list[tuple[int, Any]]) -> dict[str, Callable[[], object]]:
-    import quickfix as fix
-    import quickfix44 as fix44
+    import quickfix as fix  # type: ignore[import-untyped]
+    import quickfix44 as fix44  # type: ignore[import-untyped]
 
     dictionary = fix.DataDictionary(str(ROOT / "trading/fix/spec/FIX44.xml"))
     wire = Message.build("FIX.4.4", msg_type, HEADER + body).encode().decode()
@@ -292,7 +292,9 @@ def check(case: str, runners: dict[str, dict[str, Callable[[], object]]]) -> Non
         if text != reference:
             raise SystemExit(f"{case}: {key} built {text!r}, trading.fix {reference!r}")
         wire_ready_out = runners[key]["build, wire-ready"]()
-        wire_ready_out = wire_ready_out.encode() if isinstance(wire_ready_out, str) else wire_ready_out
+        wire_ready_out = (
+            wire_ready_out.encode() if isinstance(wire_ready_out, str) else wire_ready_out
+        )
         if wire_ready_out != reference:
             raise SystemExit(f"{case}: {key} wire-ready build differs: {wire_ready_out!r}")
     read = {key: [_text(v) for v in fns["parse + read"]()] for key, fns in runners.items()}  # type: ignore[attr-defined]
