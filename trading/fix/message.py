@@ -49,6 +49,7 @@ __all__ = [
     "Message",
     "checksum",
     "to_bytes",
+    "trailer_checksum",
 ]
 
 SOH = b"\x01"

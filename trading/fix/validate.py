@@ -9,7 +9,7 @@ same message is rejected for the same reason:
 
 1. structure: a header field after the body started, or a body field after the
    trailer started -> 14 "Tag specified out of required order" (first such tag);
-2. MsgType defined by the dictionary -> 11 "Invalid MsgType";
+2. MsgType defined by the dictionary -> 11 "Invalid MsgType" (no RefTagID, as QuickFIX);
 3. required fields: header (ascending tag), trailer, body, then each group instance
    -> 1 "Required tag missing";
 4. field by field, header first (8, 9, 35, then ascending tag), then trailer, then
@@ -491,7 +491,7 @@ def validate(
             SessionRejectReason.TAG_SPECIFIED_OUT_OF_REQUIRED_ORDER, sections.out_of_order
         )
     if body_layout is None:
-        return _issue(SessionRejectReason.INVALID_MSGTYPE, 35)
+        return _issue(SessionRejectReason.INVALID_MSGTYPE, None)  # QuickFIX sends no RefTagID
     tag = (
         _missing(dictionary.header.required, sections.header)
         or _missing(dictionary.trailer.required, sections.trailer)
