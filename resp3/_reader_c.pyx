@@ -838,12 +838,12 @@ cdef class Reader:
         return value
 
     @cython.final
-    cdef int _bulk_run(self, Frame* frame) except -1:
-        """Take the array's next plain bulk strings straight in, all but its last element.
+    cdef bint _simple_run(self, Frame* frame) except -1:
+        """Take the next plain elements of the array or push on top straight in.
 
-        Only the common case: ``$<n>`` with its whole payload and CRLF present. Anything
-        else (null, streamed, too long, incomplete, malformed) is left where it is for
-        the general loop, which also closes the frame and reports every error.
+        Only the common case: ``$<n>`` with its whole payload and CRLF, and ``:<n>``.
+        Anything else (null, streamed, too long, incomplete, malformed) is left for the
+        general loop, which also reports every error. True when the frame is complete.
         """
         cdef unsigned char* buf = self._buf
         cdef Py_ssize_t end = self._len
@@ -851,17 +851,26 @@ cdef class Reader:
         cdef Py_ssize_t nl
         cdef int64_t n
         cdef object container = <object>frame.container
-        while frame.remaining > 1 and pos < end and buf[pos] == 36:
-            nl = _scan_number(buf, pos + 1, end, &n)
-            if nl < 0 or n < 0 or n > self._max_bulk or end - nl - 4 < n:
+        while frame.remaining and pos < end:
+            if buf[pos] == 36:  # $
+                nl = _scan_number(buf, pos + 1, end, &n)
+                if nl < 0 or n < 0 or n > self._max_bulk or end - nl - 4 < n:
+                    break
+                if buf[nl + 2 + n] != 13 or buf[nl + 3 + n] != 10:
+                    break
+                resp3_append(container, self._bulk(buf + nl + 2, n))
+                pos = nl + n + 4
+            elif buf[pos] == 58:  # :
+                nl = _scan_number(buf, pos + 1, end, &n)
+                if nl < 0:
+                    break
+                resp3_append(container, PyLong_FromLongLong(n))
+                pos = nl + 2
+            else:
                 break
-            if buf[nl + 2 + n] != 13 or buf[nl + 3 + n] != 10:
-                break
-            resp3_append(container, PyBytes_FromStringAndSize(<const char*>buf + nl + 2, n))
             frame.remaining -= 1
-            pos = nl + n + 4
             self._pos = pos
-        return 0
+        return frame.remaining == 0
 
     @cython.final
     cdef object _parse(self):
@@ -1019,7 +1028,12 @@ cdef class Reader:
                     if streamed or n > 0:
                         self._open(kind, n, streamed, end - nxt, pos)
                         self._pos = nxt
-                        continue
+                        if (streamed or self._encoding is not None
+                                or not (kind == K_ARRAY or kind == K_PUSH)
+                                or not self._simple_run(&self._stack[self._depth - 1])):
+                            continue
+                        value = self._pop()  # every element was simple: the frame is done
+                        nxt = self._pos
                     if n == 0:
                         if kind == K_ARRAY:
                             value = []
@@ -1105,9 +1119,11 @@ cdef class Reader:
                 if frame.streamed:
                     break
                 frame.remaining -= 1
-                if frame.remaining:
-                    if kind == K_ARRAY and self._encoding is None:
-                        self._bulk_run(frame)
+                if frame.remaining and (
+                    self._encoding is not None
+                    or not (kind == K_ARRAY or kind == K_PUSH)
+                    or not self._simple_run(frame)
+                ):
                     break
                 value = self._pop()
                 if kind == K_ATTR:
