@@ -37,7 +37,6 @@ from trading.core.instruments import Instrument
 from trading.core.orders import Fill, Position
 from trading.core.values import Money, Price, Quantity
 from trading.errors import InvalidValue
-from trading.market_data.codec import decode_latest
 from trading.market_data.keys import KeyLayout
 from trading.market_data.ticks import FullDepth, Simple, WithVolume, assert_never
 from trading.risk.limits import RiskKeys
@@ -100,6 +99,9 @@ class RedisMarks:
                 return hit[1]
         key = self.layout.latest(symbol)
         fields = self.client.hgetall(key)
+        # Imported here: the codec needs numpy, the rest of risk does not.
+        from trading.market_data.codec import decode_latest
+
         value = quote_mark(decode_latest(symbol, fields, key=key)[0].quote) if fields else None
         if self.max_age > 0:
             self._cache[symbol] = (time.monotonic(), value)

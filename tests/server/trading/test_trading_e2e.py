@@ -464,11 +464,6 @@ def test_numpy_is_really_blocked_in_that_check() -> None:
     assert done.returncode == 1 and "import of numpy halted" in done.stderr, done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="trading/risk/positions.py imports trading.market_data.codec (numpy) at module "
-    "level, so RiskEngine and OmsRiskHook still need numpy",
-)
 def test_risk_engine_imports_without_numpy() -> None:
     done = run_without_numpy("from trading.risk import RiskEngine\nprint('ok')")
     assert (done.returncode, done.stdout) == (0, "ok\n"), done.stderr
