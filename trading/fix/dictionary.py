@@ -190,10 +190,10 @@ class DataDictionary:
         except IndexError:  # a tag above 9999
             keys = [self.rank.get(tag, tag + _BODY) for tag in tags]
         groups = self.groups_of(msg_type)
-        present = groups.keys() & set(tags)
         members: dict[int, list[int]] = {}
         top: Sequence[int] = range(len(tags))
-        if present:
+        if not groups.keys().isdisjoint(tags):
+            present = groups.keys() & set(tags)
             top, i = [], 0
             starts = [j for j, tag in enumerate(tags) if tag in present]
             for start in starts:

@@ -19,10 +19,9 @@ replacing any stale ones.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, time, timezone
 from decimal import Decimal
-from operator import itemgetter
 from typing import Any, TypeVar, overload
 from zlib import adler32
 
@@ -459,23 +458,18 @@ class Message:
         d = dictionary or _DICTIONARIES.get(begin) or _remember(begin)
         msg_type = values[1] if len(tags) > 1 and tags[1] == 35 else self.msg_type
         order = d.canonical_order(tags, msg_type)
-        out_tags: Sequence[int]
-        out_values: Sequence[bytes]
-        if len(order) > 1:
-            pick = itemgetter(*order)
-            out_tags, out_values = pick(tags), pick(values)
-        else:
-            out_tags, out_values = [tags[order[0]]], [values[order[0]]]
         # tag, "=", value, SOH for each field, filled in by two slice assignments
-        parts = _FIELD_PATTERN * len(out_tags)
+        parts = _FIELD_PATTERN * len(order)
+        out_tags = list(map(tags.__getitem__, order))
         try:
             parts[0::4] = map(_TAG_TEXT.__getitem__, out_tags)
         except IndexError:
             parts[0::4] = [b"%d" % tag for tag in out_tags]
-        parts[2::4] = out_values
+        parts[2::4] = map(values.__getitem__, order)
         body = b"".join(parts)
         data = b"8=%b\x019=%d\x01%b" % (begin, len(body), body)
-        return data + b"10=%03d\x01" % checksum(data)
+        total = adler32(data, 0) & 0xFF if len(data) <= 256 else checksum(data)
+        return data + b"10=%03d\x01" % total
 
 
 _FIELD_PATTERN = [b"", b"=", b"", SOH]
