@@ -4,10 +4,11 @@ fields each message allows or requires, and how repeating groups nest.
 The dictionaries are QuickFIX's ``FIX42.xml`` and ``FIX44.xml`` (shipped unmodified
 in ``trading/fix/spec/`` with the QuickFIX Software License). They are parsed with
 :mod:`xml.etree.ElementTree` on first use and cached: :func:`dictionary_for` costs
-tens of milliseconds the first time a version is asked for, nothing afterwards.
+about 0.1 s the first time a version is asked for, nothing afterwards.
 
 Reading follows QuickFIX's ``DataDictionary::readFromDocument`` so that validation
-agrees with it:
+agrees with it (checked against QuickFIX 1.16's own reader: the same required fields,
+message fields, groups, header and trailer, tag for tag, in both versions):
 
 * a component is flattened into the message that uses it; a field of a component is
   required when both the field and the component say ``required='Y'`` (a nested
