@@ -9,7 +9,7 @@ PYTEST := $(PY) -m pytest -q
 
 $(STAMP): pyproject.toml setup.py resp3/_reader_c.pyx
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip "setuptools>=68" wheel "Cython>=3.0.10"
+	$(PY) -m pip install --quiet --upgrade pip "setuptools>=77" wheel "Cython>=3.0.10"
 	$(PY) -m pip install --quiet --no-build-isolation -e '.[dev]'
 	$(PY) -c "import resp3; assert resp3.IMPLEMENTATION == 'c', 'compiled reader not built'"
 	touch $(STAMP)
