@@ -102,7 +102,7 @@ class PipelineExecutor:
         raise NotImplementedError
 
 
-class command(Generic[P, T]):  # noqa: N801 - used like ``property``
+class command(Generic[P, T]):  # lower case: used like ``property``
     """Descriptor turning a builder ``(...) -> Command[T]`` into a client method."""
 
     def __init__(self, builder: Callable[P, Command[T]]) -> None:
