@@ -27,10 +27,11 @@ def half_migrated(
 ) -> Iterator[tuple[ClusterNodeProcess, ClusterNodeProcess, str]]:
     """Slot SLOT MIGRATING from its owner to another primary; ``{tag}moved`` already
     migrated, ``{tag}stays`` not. Yields (source, target, tag); undoes everything."""
+    cluster.wait_healthy()
     source = cluster.primary_of(SLOT)
     target = next(n for n in cluster.running() if n is not source and _is_primary(n))
     tag = tag_for_slot(SLOT)
-    for key in cluster.running()[0].call("CLUSTER", "GETKEYSINSLOT", SLOT, 1000) or []:
+    for key in source.call("CLUSTER", "GETKEYSINSLOT", SLOT, 1000) or []:
         source.call("DEL", key)
     source.call("SET", f"{tag}moved", "m")
     source.call("SET", f"{tag}stays", "s")
@@ -40,14 +41,14 @@ def half_migrated(
     try:
         yield source, target, tag
     finally:
-        owner = cluster.primary_of(SLOT)
         for node in (source, target):
             node.call("CLUSTER", "SETSLOT", SLOT, "STABLE")
-        if owner is not source:
+        cluster.wait_healthy()  # every node agrees on the owner before we ask one of them
+        if cluster.primary_of(SLOT) is not source:
             cluster.migrate_slot(SLOT, source)
-        for key in (f"{tag}moved", f"{tag}stays", f"{tag}new"):
-            cluster.primary_of(SLOT).call("DEL", key)
-        cluster.wait_healthy()
+            cluster.wait_healthy()
+        with resp3.RedisCluster(startup_nodes=startup(cluster)) as rc:
+            rc.delete(f"{tag}moved", f"{tag}stays", f"{tag}new")
 
 
 def _asking_get(node: ClusterNodeProcess, key: str) -> object:
@@ -73,6 +74,30 @@ def _finish(
             node.call("CLUSTER", "SETSLOT", SLOT, "NODE", target.node_id)
 
 
+class FinishLater(threading.Thread):
+    """Runs ``_finish`` 0.3 s from now; ``join()`` re-raises what it raised, so a failure
+    there fails the test with its own message instead of dying with the thread."""
+
+    def __init__(
+        self, cluster: RedisClusterServer, source: ClusterNodeProcess, target: ClusterNodeProcess
+    ) -> None:
+        super().__init__(daemon=True)
+        self.args_ = (cluster, source, target)
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        time.sleep(0.3)
+        try:
+            _finish(*self.args_)
+        except BaseException as exc:
+            self.error = exc
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self.error is not None:
+            raise AssertionError(f"finishing the migration failed: {self.error!r}") from self.error
+
+
 def test_ask_moved_and_tryagain(
     cluster: RedisClusterServer,
     half_migrated: tuple[ClusterNodeProcess, ClusterNodeProcess, str],
@@ -90,7 +115,7 @@ def test_ask_moved_and_tryagain(
         pipe.get(f"{tag}moved").get(f"{tag}stays").get(f"{tag}new")
         assert pipe.execute() == [b"m", b"s", b"n"]
         # TRYAGAIN: keys of one MGET split between both nodes until the slot is done.
-        timer = threading.Timer(0.3, _finish, (cluster, source, target))
+        timer = FinishLater(cluster, source, target)
         started = time.monotonic()
         timer.start()
         try:
@@ -119,7 +144,7 @@ def test_ask_moved_and_tryagain_asyncio(
             tx = rc.pipeline(transaction=True)  # ASKING before MULTI covers the whole block
             tx.get(f"{tag}moved").get(f"{tag}new")
             assert await tx.execute() == [b"m", b"n"]
-            timer = threading.Timer(0.3, _finish, (cluster, source, target))
+            timer = FinishLater(cluster, source, target)
             timer.start()
             try:
                 assert await rc.mget([f"{tag}moved", f"{tag}stays"]) == [b"m", b"s"]
@@ -141,7 +166,7 @@ def test_transaction_follows_ask_sync(
         pipe.get(f"{tag}stays").set(f"{tag}stays", "t")  # every key still on the source
         assert pipe.execute() == [b"s", True]
         # Keys on both sides: EXEC answers TRYAGAIN (nothing ran) until the slot is done.
-        timer = threading.Timer(0.3, _finish, (cluster, source, target))
+        timer = FinishLater(cluster, source, target)
         timer.start()
         try:
             pipe = rc.pipeline(transaction=True)
