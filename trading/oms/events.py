@@ -41,57 +41,64 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class Submit:
+class _OrderEvent:
+    """Base of the events that carry the whole order (its ids come from it)."""
+
+    order: Order
+
+    @property
+    def account(self) -> str:
+        return self.order.account
+
+    @property
+    def client_order_id(self) -> str:
+        return self.order.client_order_id
+
+
+@dataclass(frozen=True, slots=True)
+class _Report:
+    """Base of the venue reports that change the status and carry nothing else."""
+
+    account: str
+    client_order_id: str
+    exec_id: str | None = None
+    timestamp_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Refusal:
+    """Base of the venue refusals: a report with the venue's ``reason``."""
+
+    account: str
+    client_order_id: str
+    reason: str
+    exec_id: str | None = None
+    timestamp_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Submit(_OrderEvent):
     """The client sends ``order``. Creates the order in ``pending_new``."""
 
-    order: Order
     timestamp_ns: int = 0
-
-    @property
-    def account(self) -> str:
-        return self.order.account
-
-    @property
-    def client_order_id(self) -> str:
-        return self.order.client_order_id
 
 
 @dataclass(frozen=True, slots=True)
-class Deny:
+class Deny(_OrderEvent):
     """A pre-trade check refused ``order``: it is recorded in ``denied`` and never sent."""
 
-    order: Order
     reason: str
     timestamp_ns: int = 0
 
-    @property
-    def account(self) -> str:
-        return self.order.account
-
-    @property
-    def client_order_id(self) -> str:
-        return self.order.client_order_id
-
 
 @dataclass(frozen=True, slots=True)
-class Accept:
+class Accept(_Report):
     """The venue acknowledged the order (FIX ExecType New)."""
 
-    account: str
-    client_order_id: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
-
 
 @dataclass(frozen=True, slots=True)
-class Reject:
+class Reject(_Refusal):
     """The venue refused the new order (FIX ExecType Rejected)."""
-
-    account: str
-    client_order_id: str
-    reason: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,26 +134,15 @@ class CancelRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class CancelAccept:
+class CancelAccept(_Report):
     """The venue canceled the order: the answer to a cancel request, or unsolicited
     (an IOC remainder, a venue-side cancel)."""
 
-    account: str
-    client_order_id: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
-
 
 @dataclass(frozen=True, slots=True)
-class CancelReject:
+class CancelReject(_Refusal):
     """The venue refused the cancel request (FIX OrderCancelReject); the order keeps
     working."""
-
-    account: str
-    client_order_id: str
-    reason: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,35 +168,19 @@ class ReplaceRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class ReplaceAccept:
+class ReplaceAccept(_Report):
     """The venue replaced the order: the old id ends in ``replaced`` and the pending
     request's new id continues with the new terms and the filled quantity so far."""
 
-    account: str
-    client_order_id: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
-
 
 @dataclass(frozen=True, slots=True)
-class ReplaceReject:
+class ReplaceReject(_Refusal):
     """The venue refused the replace request; the order keeps working unchanged."""
 
-    account: str
-    client_order_id: str
-    reason: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
-
 
 @dataclass(frozen=True, slots=True)
-class Expire:
+class Expire(_Report):
     """The order's time in force ran out (DAY at session end, GTD at its expiry)."""
-
-    account: str
-    client_order_id: str
-    exec_id: str | None = None
-    timestamp_ns: int = 0
 
 
 Event: TypeAlias = (
