@@ -38,11 +38,19 @@ from typing import Any
 
 from ._reader_py_fast import ARRAY as _ARRAY
 from ._reader_py_fast import ATTR as _ATTR
+from ._reader_py_fast import (
+    HANDED_OVER,
+    OPEN,
+    WINDOW,
+    fast_may_progress,
+    fast_replies,
+    gets_fast,
+    make_fast_path,
+)
 from ._reader_py_fast import MAP as _MAP
 from ._reader_py_fast import PUSH as _PUSH
 from ._reader_py_fast import SET as _SET
 from ._reader_py_fast import STRING as _STRING
-from ._reader_py_fast import Handover, make_fast_path
 from ._reader_py_fast import hashable as _hashable
 from .errors import DataError, ProtocolError, error_from_reply
 from .types import INCOMPLETE, Push
@@ -60,8 +68,6 @@ _NUMBER_TYPES = frozenset(b"$*%~>|:#_=!;.")
 _KNOWN_TYPES = frozenset(b"+-:$*%~>|_#,(=!;.")
 _DOUBLE = re.compile(rb"[+-]?(?:inf|nan|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
 _BIGNUM = re.compile(rb"[+-]?[0-9]+")
-_MORE = object()  # _attach(): the value went into an aggregate that is still open
-_HANDED_OVER = object()  # _gets_fast(): the general path must go on from here
 
 
 def _type_name(byte: int) -> str:
@@ -85,6 +91,10 @@ class Reader:
         "_errors",
         "_failure",
         "_fill",
+        "_line",
+        "_line_pos",
+        "_lines",
+        "_lines_end",
         "_max_bulk_len",
         "_max_depth",
         "_pending_attr",
@@ -92,9 +102,9 @@ class Reader:
         "_protocol",
         "_retry_len",
         "_retry_pos",
-        "_snapshot",
         "_stack",
         "_value",
+        "_window",
     )
 
     def __init__(
@@ -127,9 +137,9 @@ class Reader:
         self._pending_attr: dict[Any, Any] | None = None
         self._failure: ProtocolError | None = None
         self._value, self._fill = make_fast_path(encoding, errors, max_bulk_len, max_depth)
-        self._snapshot: bytes | None = None  # bytes(self._buf), taken when first needed
-        # Where the fast path last stopped, and the buffer end it needs to get further,
-        # both counted from the start of the stream (see _fast_may_progress).
+        self._lines: list[bytes] | None = None  # the fast path's: see ReaderState
+        self._line = self._line_pos = self._lines_end = 0
+        self._window = WINDOW
         self._retry_pos = -1
         self._retry_len = 0
 
@@ -160,7 +170,7 @@ class Reader:
         """Append bytes (copied: the caller may reuse its buffer at once)."""
         buf = self._buf
         pos = self._pos
-        self._snapshot = None
+        self._lines = None
         if pos:
             if pos == len(buf):
                 buf.clear()
@@ -183,10 +193,9 @@ class Reader:
         """Return the next complete reply, or ``INCOMPLETE``. Raises ProtocolError."""
         if self._failure is not None:
             raise ProtocolError(str(self._failure))
-        if self._fast_may_progress():
-            reply = self._gets_fast()
-            if reply is not _HANDED_OVER:
-                return reply
+        reply = gets_fast(self)
+        if reply is not HANDED_OVER:
+            return reply
         try:
             return self._parse()
         except ProtocolError as exc:
@@ -200,25 +209,9 @@ class Reader:
             self._failure is None
             and not self._stack
             and self._pending_attr is None
-            and self._fast_may_progress()
+            and fast_may_progress(self)
         ):
-            # gets() in a loop, minus the per-reply bookkeeping: with no attribute
-            # pending and no aggregate open, each reply only sets ``attributes`` to None.
-            s = self._snapshot_bytes()
-            value = self._value
-            find = s.find
-            pos = self._pos
-            end = len(s)
-            try:
-                while pos < end:
-                    reply, pos = value(s, pos, find(b"\r\n", pos), 0)
-                    out.append(reply)
-            except Handover as stop:
-                self._handover(stop)
-            else:
-                self._pos = pos
-            if out:
-                self._attrs = None
+            out = fast_replies(self)
         while True:
             reply = self.gets()
             if reply is INCOMPLETE:
@@ -226,59 +219,6 @@ class Reader:
             out.append(reply)
 
     # -- parsing ---------------------------------------------------------------------
-
-    def _fast_may_progress(self) -> bool:
-        """False while the fast path would stop again where it last stopped.
-
-        This keeps a large reply that arrives in many pieces from being copied into a
-        new snapshot after every piece only to find it still incomplete.
-        """
-        consumed = self._consumed
-        return self._pos < len(self._buf) and (
-            consumed + self._pos != self._retry_pos or consumed + len(self._buf) >= self._retry_len
-        )
-
-    def _snapshot_bytes(self) -> bytes:
-        snapshot = self._snapshot
-        if snapshot is None:
-            snapshot = self._snapshot = bytes(self._buf)
-        return snapshot
-
-    def _gets_fast(self) -> Any:
-        """The next reply by the fast path, or _HANDED_OVER with the general path's state.
-
-        An aggregate left open by the general path is finished here too: ``fill`` parses
-        all its elements but the last, and the last goes through ``_attach`` exactly as
-        in ``_parse``, which closes the aggregates it completes.
-        """
-        stack = self._stack
-        pos = self._pos
-        try:
-            while stack:
-                frame = stack[-1]
-                if frame[0] == _STRING or frame[2] < 0:  # streamed: general path only
-                    raise Handover(pos)
-                s = self._snapshot_bytes()
-                pos = self._fill(frame, s, pos, len(stack), 1)
-                value, pos = self._value(s, pos, s.find(b"\r\n", pos), len(stack))
-                self._pos = pos
-                value = self._attach(value)
-                if value is not _MORE:
-                    return value
-            s = self._snapshot_bytes()
-            value, self._pos = self._value(s, pos, s.find(b"\r\n", pos), 0)
-        except Handover as stop:
-            self._handover(stop)
-            return _HANDED_OVER
-        self._attrs = self._pending_attr
-        self._pending_attr = None
-        return value
-
-    def _handover(self, stop: Handover) -> None:
-        self._pos = stop.pos
-        self._stack.extend(reversed(stop.frames))
-        self._retry_pos = self._consumed + stop.pos
-        self._retry_len = self._consumed + stop.need
 
     def _fail(self, what: str, at: int) -> ProtocolError:
         return ProtocolError(f"{what} at offset {self._consumed + at}")
@@ -370,7 +310,8 @@ class Reader:
                             f"missing CRLF after {n}-byte payload of type {_type_name(type_byte)}",
                             nxt + n,
                         )
-                    raw = bytes(buf[nxt : nxt + n])
+                    with memoryview(buf) as view:  # one copy, where bytes(buf[a:b]) makes two
+                        raw = view[nxt : nxt + n].tobytes()
                     nxt += n + 2
                     if type_byte == 36:
                         value = self._decode(raw, pos)
@@ -473,13 +414,13 @@ class Reader:
                 value = frame[1]
             self._pos = nxt
             value = self._attach(value)
-            if value is not _MORE:
+            if value is not OPEN:
                 return value
 
     def _attach(self, value: Any) -> Any:
         """Put a complete value into its aggregate, closing the aggregates it completes.
 
-        Returns the top-level reply once there is one, else _MORE.
+        Returns the top-level reply once there is one, else OPEN.
         """
         stack = self._stack
         while True:
@@ -500,15 +441,15 @@ class Reader:
                     frame[1][frame[3][0]] = value
                     frame[3] = None
             if frame[2] < 0:
-                return _MORE
+                return OPEN
             frame[2] -= 1
             if frame[2]:
-                return _MORE
+                return OPEN
             stack.pop()
             value = frame[1]
             if kind == _ATTR:
                 self._park_attribute(value)
-                return _MORE
+                return OPEN
 
     def _park_attribute(self, attrs: dict[Any, Any]) -> None:
         # The attribute describes the value that follows and is not an element of any
