@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._pipeline_state import PipelineState
 from ._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from ._reader import pack_commands
 from .commands import CoreCommands, keys
-from .commands._base import RETRY_SAFE, Command, PipelineExecutor
+from .commands._base import RETRY_SAFE, Command
 from .errors import ConnectionError, RedisError, TimeoutError, WatchError
 
 if TYPE_CHECKING:
@@ -31,16 +32,13 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline"]
 
 
-class Pipeline(CoreCommands, PipelineExecutor):
+class Pipeline(CoreCommands, PipelineState):
     """Buffered commands for one round trip. Use as a context manager, or ``reset()``."""
 
     def __init__(self, client: Redis, transaction: bool = True) -> None:
         self.client = client
-        self.transaction = transaction
-        self.command_stack: list[Command[Any]] = []
+        self._init_state(transaction)
         self.scripts: set[Script] = set()
-        self.watching = False
-        self.explicit_transaction = False
         self._conn: Connection | None = None
 
     def __enter__(self) -> Pipeline:
@@ -48,21 +46,6 @@ class Pipeline(CoreCommands, PipelineExecutor):
 
     def __exit__(self, *exc_info: object) -> None:
         self.reset()
-
-    def __len__(self) -> int:
-        return len(self.command_stack)
-
-    def __bool__(self) -> bool:
-        return True
-
-    def _execute(self, cmd: Command[Any]) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(cmd)
-        self.command_stack.append(cmd)
-        return self
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        return self._execute(Command(args))
 
     # -- WATCH / MULTI -------------------------------------------------------------------
 
@@ -82,8 +65,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
         return decode_reply(cmd, reply, conn.protocol)
 
     def watch(self, *names: Any) -> Any:
-        if self.explicit_transaction:
-            raise RedisError("cannot issue WATCH after MULTI")
+        self._check_watch()
         self.watching = True
         return self._immediate(keys.watch(*names))
 
@@ -93,13 +75,6 @@ class Pipeline(CoreCommands, PipelineExecutor):
         result = self._immediate(keys.unwatch())
         self.watching = False
         return result
-
-    def multi(self) -> None:
-        if self.explicit_transaction:
-            raise RedisError("cannot issue nested calls to MULTI")
-        if self.command_stack:
-            raise RedisError("commands without an initial WATCH have already been issued")
-        self.explicit_transaction = True
 
     def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline, not RESET
         self.command_stack = []
@@ -113,8 +88,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
                 except RedisError:
                     conn.disconnect()
             self.client.connection_pool.release(conn)
-        self.watching = False
-        self.explicit_transaction = False
+        self._clear_flags()
 
     # -- execute -------------------------------------------------------------------------
 
@@ -126,7 +100,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
         try:
             if self.scripts:
                 self._load_scripts()
-            if self.transaction or self.explicit_transaction:
+            if self._in_transaction:
                 return self._execute_transaction(stack, raise_on_error)
             return self._execute_pipeline(stack, raise_on_error)
         finally:

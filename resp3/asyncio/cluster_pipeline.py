@@ -15,13 +15,14 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from .._pipeline_state import PipelineState
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from .._reader import encode_command, pack_commands
 from ..cluster.attempt import REDIRECTS, Attempt
 from ..cluster.errors import ClusterCrossSlotError, ClusterError
 from ..cluster.pipeline import exec_redirect, merge_entries, plan_items, transaction_slot
 from ..commands import CoreCommands, keys
-from ..commands._base import Command, PipelineExecutor
+from ..commands._base import Command
 from ..errors import AuthenticationError, ConnectionError, RedisError, TimeoutError, WatchError
 from .connection import NotSentError
 
@@ -35,15 +36,12 @@ __all__ = ["ClusterPipeline"]
 _ASKING = encode_command(b"ASKING")
 
 
-class ClusterPipeline(CoreCommands, PipelineExecutor):
+class ClusterPipeline(CoreCommands, PipelineState):
     """Queue commands synchronously, then ``await pipe.execute()``."""
 
     def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
         self.client = client
-        self.transaction = transaction
-        self.command_stack: list[Command[Any]] = []
-        self.watching = False
-        self.explicit_transaction = False
+        self._init_state(transaction)
         self._conn: AsyncConnection | None = None
         self._owner: NodeConnections | None = None
         self._watch_slot: int | None = None
@@ -54,26 +52,10 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.reset()
 
-    def __len__(self) -> int:
-        return len(self.command_stack)
-
-    def __bool__(self) -> bool:
-        return True
-
-    def _execute(self, cmd: Command[Any]) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(cmd)
-        self.command_stack.append(cmd)
-        return self
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        return self._execute(Command(args))
-
     # -- WATCH / MULTI ---------------------------------------------------------------------
 
     async def watch(self, *names: Any) -> Any:  # type: ignore[override]  # immediate, awaited
-        if self.explicit_transaction:
-            raise RedisError("cannot issue WATCH after MULTI")
+        self._check_watch()
         client = await self.client.initialize()
         cmd = keys.watch(*names)
         slot = transaction_slot(client._router, [cmd])
@@ -128,13 +110,6 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
         self.watching = False
         return result
 
-    def multi(self) -> None:
-        if self.explicit_transaction:
-            raise RedisError("cannot issue nested calls to MULTI")
-        if self.command_stack:
-            raise RedisError("commands without an initial WATCH have already been issued")
-        self.explicit_transaction = True
-
     async def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
         self.command_stack = []
         conn, self._conn = self._conn, None
@@ -146,8 +121,7 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
                 except RedisError:
                     conn.close()
             await owner.pool.release(conn)
-        self.watching = False
-        self.explicit_transaction = False
+        self._clear_flags()
         self._watch_slot = None
 
     # -- execute ---------------------------------------------------------------------------
@@ -158,7 +132,7 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
             return []
         try:
             client = await self.client.initialize()
-            if self.transaction or self.explicit_transaction:
+            if self._in_transaction:
                 return await self._execute_transaction(stack, raise_on_error)
             entries = plan_items(client, stack)
             await client._run_batch([item for items, _ in entries for item in items])

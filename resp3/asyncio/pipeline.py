@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .._pipeline_state import PipelineState
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from .._reader import pack_commands
 from ..commands import CoreCommands, keys
-from ..commands._base import RETRY_SAFE, Command, PipelineExecutor
+from ..commands._base import RETRY_SAFE, Command
 from ..errors import ConnectionError, RedisError, WatchError
 
 if TYPE_CHECKING:
@@ -28,16 +29,13 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline"]
 
 
-class Pipeline(CoreCommands, PipelineExecutor):
+class Pipeline(CoreCommands, PipelineState):
     """Queue commands synchronously, then ``await pipe.execute()``."""
 
     def __init__(self, client: Redis, transaction: bool = True) -> None:
         self.client = client
-        self.transaction = transaction
-        self.command_stack: list[Command[Any]] = []
+        self._init_state(transaction)
         self.scripts: set[Script] = set()
-        self.watching = False
-        self.explicit_transaction = False
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Pipeline:
@@ -45,21 +43,6 @@ class Pipeline(CoreCommands, PipelineExecutor):
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.reset()
-
-    def __len__(self) -> int:
-        return len(self.command_stack)
-
-    def __bool__(self) -> bool:
-        return True
-
-    def _execute(self, cmd: Command[Any]) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(cmd)
-        self.command_stack.append(cmd)
-        return self
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        return self._execute(Command(args))
 
     async def _immediate(self, cmd: Command[Any]) -> Any:
         conn = self._conn
@@ -73,8 +56,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
         return decode_reply(cmd, reply, conn.protocol)
 
     async def watch(self, *names: Any) -> Any:  # type: ignore[override]  # immediate, awaited
-        if self.explicit_transaction:
-            raise RedisError("cannot issue WATCH after MULTI")
+        self._check_watch()
         self.watching = True
         return await self._immediate(keys.watch(*names))
 
@@ -84,13 +66,6 @@ class Pipeline(CoreCommands, PipelineExecutor):
         result = await self._immediate(keys.unwatch())
         self.watching = False
         return result
-
-    def multi(self) -> None:
-        if self.explicit_transaction:
-            raise RedisError("cannot issue nested calls to MULTI")
-        if self.command_stack:
-            raise RedisError("commands without an initial WATCH have already been issued")
-        self.explicit_transaction = True
 
     async def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
         self.command_stack = []
@@ -103,8 +78,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
                 except RedisError:
                     conn.close()
             await self.client.pool.release(conn)
-        self.watching = False
-        self.explicit_transaction = False
+        self._clear_flags()
 
     async def execute(self, raise_on_error: bool = True) -> list[Any]:
         stack = self.command_stack
@@ -113,7 +87,7 @@ class Pipeline(CoreCommands, PipelineExecutor):
         try:
             if self.scripts:
                 await self._load_scripts()
-            transaction = self.transaction or self.explicit_transaction
+            transaction = self._in_transaction
             if transaction:
                 data, count = transaction_bytes(stack), len(stack) + 2
             else:

@@ -26,10 +26,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._pipeline_state import PipelineState
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from .._reader import encode_command, pack_commands
 from ..commands import CoreCommands, keys
-from ..commands._base import Command, PipelineExecutor
+from ..commands._base import Command
 from ..errors import (
     AuthenticationError,
     ConnectionError,
@@ -137,15 +138,12 @@ def exec_redirect(replies: list[Any]) -> ResponseError | None:
     return None
 
 
-class ClusterPipeline(CoreCommands, PipelineExecutor):
+class ClusterPipeline(CoreCommands, PipelineState):
     """Buffered commands for a cluster. Use as a context manager, or ``reset()``."""
 
     def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
         self.client = client
-        self.transaction = transaction
-        self.command_stack: list[Command[Any]] = []
-        self.watching = False
-        self.explicit_transaction = False
+        self._init_state(transaction)
         self._conn: Connection | None = None
         self._pool: ConnectionPool | None = None
         self._watch_slot: int | None = None
@@ -156,27 +154,11 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
     def __exit__(self, *exc_info: object) -> None:
         self.reset()
 
-    def __len__(self) -> int:
-        return len(self.command_stack)
-
-    def __bool__(self) -> bool:
-        return True
-
-    def _execute(self, cmd: Command[Any]) -> Any:
-        if self.watching and not self.explicit_transaction:
-            return self._immediate(cmd)
-        self.command_stack.append(cmd)
-        return self
-
-    def execute_command(self, *args: Any, **options: Any) -> Any:
-        return self._execute(Command(args))
-
     # -- WATCH / MULTI ---------------------------------------------------------------------
 
     def watch(self, *names: Any) -> Any:
         """WATCH keys of one slot, on a connection of the node serving it."""
-        if self.explicit_transaction:
-            raise RedisError("cannot issue WATCH after MULTI")
+        self._check_watch()
         cmd = keys.watch(*names)
         slot = transaction_slot(self.client._router, [cmd])
         if self._watch_slot is not None and slot != self._watch_slot:
@@ -233,13 +215,6 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
         self.watching = False
         return result
 
-    def multi(self) -> None:
-        if self.explicit_transaction:
-            raise RedisError("cannot issue nested calls to MULTI")
-        if self.command_stack:
-            raise RedisError("commands without an initial WATCH have already been issued")
-        self.explicit_transaction = True
-
     def reset(self) -> None:  # type: ignore[override]  # redis-py: resets the pipeline
         self.command_stack = []
         conn, self._conn = self._conn, None
@@ -252,8 +227,7 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
                 except RedisError:
                     conn.disconnect()
             pool.release(conn)
-        self.watching = False
-        self.explicit_transaction = False
+        self._clear_flags()
         self._watch_slot = None
 
     # -- execute ---------------------------------------------------------------------------
@@ -264,7 +238,7 @@ class ClusterPipeline(CoreCommands, PipelineExecutor):
         if not stack and not self.watching:
             return []
         try:
-            if self.transaction or self.explicit_transaction:
+            if self._in_transaction:
                 return self._execute_transaction(stack, raise_on_error)
             entries = plan_items(self.client, stack)
             self.client._run_batch([item for items, _ in entries for item in items])
