@@ -19,6 +19,10 @@ first one msgspec would stop at:
    whether a field passed pass 2, so each rule runs on the fields it needs as soon as
    those are sound, and one bad field does not hide a problem next to it.
 
+:func:`parse_document` runs the three passes and the final ``msgspec.convert``;
+:func:`read_document` and :func:`encode_document` are the file and JSON ends that both
+config modules share, so a config module keeps only its types and its own rules.
+
 The module is private to the package (leading underscore); its names are public to
 ``trading.market_data.config`` and ``trading.risk.config``, which share it so that the
 two files report problems in the same words. It needs msgspec, not numpy.
@@ -32,16 +36,29 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
+import msgspec
 import msgspec.inspect as mi
 
 from trading.errors import ConfigError, ConfigProblem
 
-__all__ = ["JsonObject", "NonFinite", "check", "is_clean", "key_path", "load_json", "show"]
+__all__ = [
+    "JsonObject",
+    "NonFinite",
+    "check",
+    "encode_document",
+    "is_clean",
+    "key_path",
+    "load_json",
+    "parse_document",
+    "read_document",
+    "show",
+]
 
 _PATTERN_HINTS = {r"^\S+$": "must be non-empty without whitespace"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -265,3 +282,65 @@ def is_clean(problems: list[ConfigProblem], path: str) -> bool:
     """True when no problem in ``problems`` is at ``path`` or inside it: the field
     passed pass 2, so a pass-3 rule may read it."""
     return not any(p.path == path or p.path.startswith((f"{path}.", f"{path}[")) for p in problems)
+
+
+# -- the whole pipeline ------------------------------------------------------------------
+
+_C = TypeVar("_C")
+
+Rules = Callable[[dict[str, Any], list[ConfigProblem]], Iterable[ConfigProblem]]
+"""Pass 3 of one config module: ``(raw top-level object, problems so far) -> more``."""
+
+DocumentOrder = Callable[[list[ConfigProblem], dict[str, Any]], list[ConfigProblem]]
+"""Sorts the problems of one config module by where they stand in the raw document."""
+
+
+def parse_document(
+    data: bytes | str,
+    source: str | None,
+    target: type[_C],
+    schema: mi.Type,
+    rules: Rules,
+    in_order: DocumentOrder,
+) -> _C:
+    """Passes 1-3 over ``data``, then ``msgspec.convert`` into ``target``.
+
+    Raises :class:`ConfigError` (naming ``source``) with every problem found, sorted by
+    ``in_order``. The rules run on a top-level object only; they see the problems of
+    pass 2 and must not modify them. If ``msgspec.convert`` still refuses a document
+    the passes accepted (a gap in :func:`check`), that too is a :class:`ConfigError`
+    with msgspec's path, so the user never sees a traceback.
+    """
+    try:
+        raw = load_json(data)
+    except ConfigError as exc:
+        raise ConfigError(exc.problems, source) from None
+    problems: list[ConfigProblem] = []
+    check(raw, schema, "$", problems)
+    if isinstance(raw, dict):
+        problems.extend(list(rules(raw, problems)))
+        problems = in_order(problems, raw)
+    if problems:
+        raise ConfigError(problems, source)
+    try:
+        return msgspec.convert(raw, target)
+    except msgspec.ValidationError as exc:  # the checker missed something: still no traceback
+        message, _, where = str(exc).partition(" - at `")
+        raise ConfigError([ConfigProblem(where.rstrip("`") or "$", message)], source) from None
+
+
+def read_document(path: str | os.PathLike[str]) -> tuple[bytes, str]:
+    """The bytes of the file at ``path`` and its name (the ``source`` for
+    :func:`parse_document`). An unreadable file raises :class:`ConfigError` naming it,
+    with the operating system's reason."""
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as file:
+            return file.read(), name
+    except OSError as exc:
+        raise ConfigError([ConfigProblem("$", f"cannot read file: {exc.strerror}")], name) from None
+
+
+encode_document: Callable[[Any], bytes] = msgspec.json.Encoder(decimal_format="number").encode
+"""JSON for a config object, with Decimals written as plain numbers (exactly as stored),
+so :func:`parse_document` reads back the same values."""

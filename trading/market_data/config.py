@@ -36,9 +36,15 @@ from typing import Annotated, Any, cast
 import msgspec
 import msgspec.inspect as mi
 
-from trading._validation import check, is_clean, key_path, load_json
+from trading._validation import (
+    encode_document,
+    is_clean,
+    key_path,
+    parse_document,
+    read_document,
+)
 from trading.core.instruments import on_grid
-from trading.errors import ConfigError, ConfigProblem
+from trading.errors import ConfigProblem
 from trading.market_data.ticks import (
     GenerationStyle,
     TickFormat,
@@ -169,8 +175,9 @@ def _gbm_problems(style: dict[str, Any], problems: list[ConfigProblem]) -> Itera
 _TOP_KEY = re.compile(r'^\$(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[("(?:[^"\\]|\\.)*")\])')
 
 
-def _in_document_order(problems: list[ConfigProblem], keys: list[str]) -> list[ConfigProblem]:
+def _in_document_order(problems: list[ConfigProblem], raw: dict[str, Any]) -> list[ConfigProblem]:
     """Stable-sort problems by the position of their top-level key in the file."""
+    keys = list(raw)
 
     def position(problem: ConfigProblem) -> int:
         match = _TOP_KEY.match(problem.path)
@@ -188,41 +195,18 @@ def _in_document_order(problems: list[ConfigProblem], keys: list[str]) -> list[C
 def parse_config(data: bytes | str, *, source: str | None = None) -> MarketDataConfig:
     """Parse and validate JSON text. Raises :class:`ConfigError` listing every problem,
     each as ``$.path: what was expected, got what``; ``source`` names the file in it."""
-    try:
-        raw = load_json(data)
-    except ConfigError as exc:
-        raise ConfigError(exc.problems, source) from None
-    problems: list[ConfigProblem] = []
-    check(raw, _SCHEMA, "$", problems)
-    if isinstance(raw, dict):
-        problems.extend(list(_semantic(raw, problems)))
-        problems = _in_document_order(problems, list(raw))
-    if problems:
-        raise ConfigError(problems, source)
-    try:
-        return msgspec.convert(raw, MarketDataConfig)
-    except msgspec.ValidationError as exc:  # the checker missed something: still no traceback
-        message, _, where = str(exc).partition(" - at `")
-        raise ConfigError([ConfigProblem(where.rstrip("`") or "$", message)], source) from None
+    return parse_document(data, source, MarketDataConfig, _SCHEMA, _semantic, _in_document_order)
 
 
 def load_config(path: str | os.PathLike[str]) -> MarketDataConfig:
     """Read and parse a JSON file; unreadable files raise :class:`ConfigError` too."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as file:
-            data = file.read()
-    except OSError as exc:
-        raise ConfigError([ConfigProblem("$", f"cannot read file: {exc.strerror}")], name) from None
+    data, name = read_document(path)
     return parse_config(data, source=name)
-
-
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def dump_config(config: MarketDataConfig) -> bytes:
     """JSON for ``config``, with Decimals written as plain numbers (exactly as stored)."""
-    return _ENCODER.encode(config)
+    return encode_document(config)
 
 
 def validate_config(config: MarketDataConfig) -> MarketDataConfig:

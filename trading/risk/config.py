@@ -39,9 +39,15 @@ from typing import Annotated, Any
 import msgspec
 import msgspec.inspect as mi
 
-from trading._validation import check, is_clean, key_path, load_json
+from trading._validation import (
+    encode_document,
+    is_clean,
+    key_path,
+    parse_document,
+    read_document,
+)
 from trading.core.instruments import Instrument
-from trading.errors import ConfigError, ConfigProblem
+from trading.errors import ConfigProblem
 
 __all__ = [
     "MAX_EXACT",
@@ -444,41 +450,18 @@ def _in_document_order(problems: list[ConfigProblem], raw: Any) -> list[ConfigPr
 def parse_config(data: bytes | str, *, source: str | None = None) -> RiskConfig:
     """Parse and validate JSON text. Raises :class:`ConfigError` listing every problem,
     each as ``$.path: what was expected, got what``; ``source`` names the file in it."""
-    try:
-        raw = load_json(data)
-    except ConfigError as exc:
-        raise ConfigError(exc.problems, source) from None
-    problems: list[ConfigProblem] = []
-    check(raw, _SCHEMA, "$", problems)
-    if isinstance(raw, dict):
-        problems.extend(list(_semantic(raw, problems)))
-        problems = _in_document_order(problems, raw)
-    if problems:
-        raise ConfigError(problems, source)
-    try:
-        return msgspec.convert(raw, RiskConfig)
-    except msgspec.ValidationError as exc:  # the checker missed something: still no traceback
-        message, _, where = str(exc).partition(" - at `")
-        raise ConfigError([ConfigProblem(where.rstrip("`") or "$", message)], source) from None
+    return parse_document(data, source, RiskConfig, _SCHEMA, _semantic, _in_document_order)
 
 
 def load_config(path: str | os.PathLike[str]) -> RiskConfig:
     """Read and parse a JSON file; an unreadable file raises :class:`ConfigError` too."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as file:
-            data = file.read()
-    except OSError as exc:
-        raise ConfigError([ConfigProblem("$", f"cannot read file: {exc.strerror}")], name) from None
+    data, name = read_document(path)
     return parse_config(data, source=name)
-
-
-_ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
 def dump_config(config: RiskConfig) -> bytes:
     """JSON for ``config``; ``parse_config(dump_config(c)) == c``."""
-    return _ENCODER.encode(config)
+    return encode_document(config)
 
 
 def validate_config(config: RiskConfig) -> RiskConfig:
