@@ -27,6 +27,13 @@ attribute map preceding a top-level reply is exposed as ``Reader.attributes``.
 
 After a :class:`ProtocolError` the stream position is unknown, so the reader refuses
 to continue: every later ``gets()`` raises the same error. Discard the connection.
+
+Most replies never reach the loop in ``_parse``: ``gets()`` first offers the buffer to
+the fast path (``_reader_py_fast``), which builds whole values of the common types from
+the buffer split into lines. Where it stops (another type, bad input, a limit, the end
+of the data) it leaves the stack and read position exactly as ``_parse`` would have
+left them, and ``_parse`` goes on. This file alone still decides what is accepted,
+what each reply is, and every error message.
 """
 
 from __future__ import annotations
@@ -36,22 +43,22 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from ._reader_py_fast import ARRAY as _ARRAY
-from ._reader_py_fast import ATTR as _ATTR
 from ._reader_py_fast import (
+    ARRAY,
+    ATTR,
     HANDED_OVER,
+    MAP,
     OPEN,
+    PUSH,
+    SET,
+    STRING,
     WINDOW,
     fast_may_progress,
     fast_replies,
     gets_fast,
+    hashable,
     make_fast_path,
 )
-from ._reader_py_fast import MAP as _MAP
-from ._reader_py_fast import PUSH as _PUSH
-from ._reader_py_fast import SET as _SET
-from ._reader_py_fast import STRING as _STRING
-from ._reader_py_fast import hashable as _hashable
 from .errors import DataError, ProtocolError, error_from_reply
 from .types import INCOMPLETE, Push
 
@@ -63,7 +70,7 @@ DEFAULT_MAX_DEPTH = 512
 # bytes without its CRLF: garbage without line breaks fails fast instead of buffering.
 MAX_NUMBER_LINE = 64
 
-_AGGREGATE_KIND = {42: _ARRAY, 37: _MAP, 126: _SET, 62: _PUSH, 124: _ATTR}  # * % ~ > |
+_AGGREGATE_KIND = {42: ARRAY, 37: MAP, 126: SET, 62: PUSH, 124: ATTR}  # * % ~ > |
 _NUMBER_TYPES = frozenset(b"$*%~>|:#_=!;.")
 _KNOWN_TYPES = frozenset(b"+-:$*%~>|_#,(=!;.")
 _DOUBLE = re.compile(rb"[+-]?(?:inf|nan|(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)")
@@ -72,6 +79,10 @@ _BIGNUM = re.compile(rb"[+-]?[0-9]+")
 
 def _type_name(byte: int) -> str:
     return repr(chr(byte))
+
+
+def _container(kind: int) -> Any:
+    return Push() if kind == PUSH else {} if kind in (MAP, ATTR) else set() if kind == SET else []
 
 
 class Reader:
@@ -274,7 +285,7 @@ class Reader:
                 return INCOMPLETE
             line = bytes(buf[pos + 1 : nl])
             nxt = nl + 2
-            if stack and stack[-1][0] == _STRING and type_byte != 59:  # ';'
+            if stack and stack[-1][0] == STRING and type_byte != 59:  # ';'
                 raise self._fail(
                     f"expected ';' chunk in streamed string, got type {_type_name(type_byte)}", pos
                 )
@@ -284,7 +295,7 @@ class Reader:
                 if line == b"?" and type_byte == 36:
                     if len(stack) >= self._max_depth:
                         raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
-                    stack.append([_STRING, [], -1, None])
+                    stack.append([STRING, [], -1, None])
                     self._pos = nxt
                     continue
                 n = self._length(line, type_byte, pos)
@@ -299,7 +310,7 @@ class Reader:
                         )
                     value = None
                 elif n == 0 and type_byte == 59:  # ';0' ends a streamed string, no payload
-                    if not stack or stack[-1][0] != _STRING:
+                    if not stack or stack[-1][0] != STRING:
                         raise self._fail("';' chunk outside a streamed string", pos)
                     value = self._decode(b"".join(stack.pop()[1]), pos)
                 else:
@@ -322,7 +333,7 @@ class Reader:
                     elif type_byte == 33:
                         value = error_from_reply(raw.decode("utf-8", "replace"))
                     else:
-                        if not stack or stack[-1][0] != _STRING:
+                        if not stack or stack[-1][0] != STRING:
                             raise self._fail("';' chunk outside a streamed string", pos)
                         stack[-1][1].append(raw)
                         self._pos = nxt
@@ -333,7 +344,7 @@ class Reader:
                 value = self._number(line, type_byte, pos)
             elif type_byte in _AGGREGATE_KIND:
                 kind = _AGGREGATE_KIND[type_byte]
-                if line == b"?" and kind != _PUSH and kind != _ATTR:
+                if line == b"?" and kind != PUSH and kind != ATTR:
                     n = -2
                 else:
                     n = self._length(line, type_byte, pos)
@@ -344,33 +355,16 @@ class Reader:
                         )
                     value = None
                 elif n == 0:
-                    value = (
-                        Push()
-                        if kind == _PUSH
-                        else {}
-                        if kind in (_MAP, _ATTR)
-                        else set()
-                        if kind == _SET
-                        else []
-                    )
-                    if kind == _ATTR:
+                    value = _container(kind)
+                    if kind == ATTR:
                         self._pos = nxt
                         self._park_attribute(value)
                         continue
                 else:
                     if len(stack) >= self._max_depth:
                         raise self._fail(f"nesting deeper than max_depth={self._max_depth}", pos)
-                    remaining = -1 if n == -2 else n * 2 if kind in (_MAP, _ATTR) else n
-                    container: Any = (
-                        Push()
-                        if kind == _PUSH
-                        else {}
-                        if kind in (_MAP, _ATTR)
-                        else set()
-                        if kind == _SET
-                        else []
-                    )
-                    stack.append([kind, container, remaining, None])
+                    remaining = -1 if n == -2 else n * 2 if kind in (MAP, ATTR) else n
+                    stack.append([kind, _container(kind), remaining, None])
                     self._pos = nxt
                     continue
             elif type_byte == 45:  # - simple error
@@ -430,13 +424,13 @@ class Reader:
                 return value
             frame = stack[-1]
             kind = frame[0]
-            if kind in (_ARRAY, _PUSH):
+            if kind in (ARRAY, PUSH):
                 frame[1].append(value)
-            elif kind == _SET:
-                frame[1].add(_hashable(value))
-            else:  # _MAP or _ATTR
+            elif kind == SET:
+                frame[1].add(hashable(value))
+            else:  # MAP or ATTR
                 if frame[3] is None:
-                    frame[3] = (_hashable(value),)
+                    frame[3] = (hashable(value),)
                 else:
                     frame[1][frame[3][0]] = value
                     frame[3] = None
@@ -447,7 +441,7 @@ class Reader:
                 return OPEN
             stack.pop()
             value = frame[1]
-            if kind == _ATTR:
+            if kind == ATTR:
                 self._park_attribute(value)
                 return OPEN
 

@@ -39,6 +39,7 @@ path uses the Python stack; the general one has no recursion limit).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -102,10 +103,15 @@ def hashable(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=32)
 def make_fast_path(
     encoding: str | None, errors: str, max_bulk_len: int, max_depth: int
 ) -> tuple[Value, Fill]:
-    """Build ``value`` and ``fill`` for one reader's options (closures: no attribute loads)."""
+    """Build ``value`` and ``fill`` for a reader's options (closures: no attribute loads).
+
+    The closures refer to each other, a reference cycle: they are cached and shared by
+    readers with the same options rather than left to the garbage collector each time.
+    """
     depth_limit = min(max_depth, FAST_DEPTH)
     # The "$<n>" headers taken as a shortcut (a payload of exactly one line, returned
     # as is): within max_bulk_len, and only while strings stay bytes.
@@ -154,7 +160,9 @@ def make_fast_path(
             if len(p) == n:
                 return p, i + 2
             return payload(lines, i, n)
-        t = h[0]  # IndexError on an empty line: the general path rejects it
+        if not h:  # CRLF where a type byte belongs: the general path rejects it
+            raise Handover(i)
+        t = h[0]
         if t == 58:  # : integer
             # The general path accepts an optional '-' then digits. On '-' and digits,
             # int() accepts the same ('--1' is refused by both), and up to 18 characters
@@ -176,7 +184,7 @@ def make_fast_path(
         if t == 43:  # + simple string
             return (h[1:] if encoding is None else decode(h[1:], i)), i + 1
         if t == 42 or t == 37 or t == 62 or t == 126:  # * % > ~
-            return aggregate(lines, i, t, depth)
+            return aggregate(lines, i, h, depth)
         if t == 44:  # , double
             # On '-', '.' and digits, float() accepts exactly what the general path's
             # pattern accepts ('--1' and '1.2.3' are refused by both); other text (with
@@ -196,8 +204,9 @@ def make_fast_path(
             return h == b"#t", i + 1
         raise Handover(i)
 
-    def aggregate(lines: list[bytes], i: int, t: int, depth: int) -> tuple[Any, int]:
-        line = lines[i][1:]
+    def aggregate(lines: list[bytes], i: int, h: bytes, depth: int) -> tuple[Any, int]:
+        t = h[0]
+        line = h[1:]
         n = SMALL_LENGTHS.get(line)
         if n is None:
             n = length(line, i)
