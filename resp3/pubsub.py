@@ -24,54 +24,16 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._reader import pack_commands
+from ._subscriptions import Handler, Subscriptions, to_message
 from .connection import Connection
-from .errors import ConnectionError, RedisError, TimeoutError
+from .errors import ConnectionError, TimeoutError
 from .pool import ConnectionPool
 from .types import INCOMPLETE
 
 __all__ = ["PubSub", "PubSubWorkerThread", "to_message"]
 
-Handler = Callable[[dict[str, Any]], Any]
 
-_KINDS = {
-    # reply type -> (is a subscription change, count of channels after it, has pattern)
-    "subscribe": "channels",
-    "unsubscribe": "channels",
-    "psubscribe": "patterns",
-    "punsubscribe": "patterns",
-    "ssubscribe": "shard_channels",
-    "sunsubscribe": "shard_channels",
-}
-
-
-def _text(value: Any) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-
-
-def to_message(reply: Any) -> dict[str, Any] | None:
-    """A pub/sub reply (RESP3 push or RESP2 array) as redis-py's message dict.
-
-    A bare string is the RESP3 reply to PING (RESP2 sends ``["pong", data]``): it
-    becomes the same pong message, ``PONG`` meaning "no payload" as in redis-py.
-    None for anything else that is not a pub/sub message.
-    """
-    if isinstance(reply, (bytes, str)):
-        empty = reply[:0]
-        data = empty if reply in (b"PONG", "PONG") else reply
-        return {"type": "pong", "pattern": None, "channel": None, "data": data}
-    if not isinstance(reply, list) or len(reply) < 2:
-        return None
-    kind = _text(reply[0]).lower()
-    if kind == "pmessage" and len(reply) == 4:
-        return {"type": kind, "pattern": reply[1], "channel": reply[2], "data": reply[3]}
-    if (kind in _KINDS or kind in ("message", "smessage")) and len(reply) == 3:
-        return {"type": kind, "pattern": None, "channel": reply[1], "data": reply[2]}
-    if kind == "pong":
-        return {"type": "pong", "pattern": None, "channel": None, "data": reply[1]}
-    return None
-
-
-class PubSub:
+class PubSub(Subscriptions):
     """Subscriptions on one connection. Not thread-safe; one reader at a time."""
 
     def __init__(
@@ -83,10 +45,7 @@ class PubSub:
         self.connection_pool = connection_pool
         self.ignore_subscribe_messages = ignore_subscribe_messages
         self.connection: Connection | None = None
-        self.channels: dict[bytes, Handler | None] = {}
-        self.patterns: dict[bytes, Handler | None] = {}
-        self.shard_channels: dict[bytes, Handler | None] = {}
-        self._encoding = connection_pool.config.encoding
+        self._init_subscriptions(connection_pool.config.encoding)
 
     def __enter__(self) -> PubSub:
         return self
@@ -99,24 +58,9 @@ class PubSub:
         if conn is not None:
             conn.disconnect()
             self.connection_pool.release(conn)
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
+        self._clear_subscriptions()
 
     reset = close
-
-    @property
-    def subscribed(self) -> bool:
-        return bool(self.channels or self.patterns or self.shard_channels)
-
-    def _key(self, name: Any) -> bytes:
-        if isinstance(name, bytes):
-            return name
-        if isinstance(name, str):
-            return name.encode(self._encoding)
-        if isinstance(name, (bytearray, memoryview)):
-            return bytes(name)
-        raise TypeError(f"channel names must be bytes or str, got {type(name).__name__}")
 
     # -- connection ----------------------------------------------------------------------
 
@@ -142,13 +86,7 @@ class PubSub:
         return conn
 
     def _resubscribe(self, conn: Connection) -> None:
-        cmds: list[tuple[Any, ...]] = []
-        if self.channels:
-            cmds.append((b"SUBSCRIBE", *self.channels))
-        if self.patterns:
-            cmds.append((b"PSUBSCRIBE", *self.patterns))
-        if self.shard_channels:
-            cmds.append((b"SSUBSCRIBE", *self.shard_channels))
+        cmds = self._resubscribe_commands()
         if cmds:
             conn.send(pack_commands(cmds))
 
@@ -171,10 +109,7 @@ class PubSub:
         args: tuple[Any, ...],
         kwargs: dict[str, Handler],
     ) -> None:
-        new: dict[bytes, Handler | None] = {self._key(a): None for a in args}
-        new.update({self._key(k): v for k, v in kwargs.items()})
-        if not new:
-            raise RedisError(f"{command.decode()} needs at least one channel")
+        new = self._new_names(args, kwargs, command.decode())
         self._connect()  # a (re)connect renews the existing subscriptions first
         table.update(new)
         self._send(command, *new)
@@ -192,9 +127,7 @@ class PubSub:
     def _unsubscribe(
         self, command: bytes, table: dict[bytes, Handler | None], args: tuple[Any, ...]
     ) -> None:
-        names = [self._key(a) for a in args]
-        for name in names or list(table):
-            table.pop(name, None)
+        names = self._forget(table, args)
         if self.connection is not None and self.connection.is_connected:
             self._send(command, *names)
 
@@ -258,24 +191,15 @@ class PubSub:
         message = to_message(reply)
         if message is None:
             return None
-        kind = message["type"]
-        if kind in _KINDS:
-            return None if ignore_subscribe else message
-        handler = self.handler_for(message)
-        if handler is not None:
-            handler(message)
-            return None
-        return message
+        handler = self._handler(message, ignore_subscribe)
+        if handler is None:
+            return message
+        handler(message)
+        return None
 
     def handler_for(self, message: dict[str, Any]) -> Handler | None:
-        kind = message["type"]
-        if kind == "pmessage":
-            return self.patterns.get(self._key(message["pattern"]))
-        if kind == "message":
-            return self.channels.get(self._key(message["channel"]))
-        if kind == "smessage":
-            return self.shard_channels.get(self._key(message["channel"]))
-        return None
+        """The handler bound to the message's channel or pattern, if any."""
+        return self._handler_for(message)
 
     def run_in_thread(
         self,
@@ -285,12 +209,7 @@ class PubSub:
         | None = None,
     ) -> PubSubWorkerThread:
         """Dispatch handler-bound subscriptions on a background thread; ``.stop()`` it."""
-        for table in (self.channels, self.patterns, self.shard_channels):
-            for name, handler in table.items():
-                if handler is None:
-                    raise RedisError(
-                        f"channel {name!r} has no handler; run_in_thread needs one for each"
-                    )
+        self._require_handlers("run_in_thread needs one for each")
         worker = PubSubWorkerThread(
             self, sleep_time, daemon=daemon, exception_handler=exception_handler
         )

@@ -14,25 +14,21 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from .._reader import pack_commands
+from .._subscriptions import Handler, to_message
 from ..cluster.attempt import NOW
 from ..cluster.nodes import ClusterNode
-from ..cluster.pubsub import REROUTE_INTERVAL, channel_key, per_slot
-from ..cluster.slots import key_slot
-from ..errors import ConnectionError, MovedError, RedisError, ResponseError, TimeoutError
-from ..pubsub import _KINDS, to_message
+from ..cluster.pubsub import MAIN, REROUTE_INTERVAL, ClusterSubscriptions, per_slot
+from ..errors import ConnectionError, ResponseError, TimeoutError
 from .connection import AsyncConnection
 
 if TYPE_CHECKING:
     from .cluster import RedisCluster
 
 __all__ = ["ClusterPubSub"]
-
-Handler = Callable[[dict[str, Any]], Any]
-_MAIN = ""
 
 
 class _TaggedQueue(asyncio.Queue[Any]):
@@ -50,21 +46,15 @@ class _TaggedQueue(asyncio.Queue[Any]):
         self.target.put_nowait((self.key, self.conn, item))
 
 
-class ClusterPubSub:
+class ClusterPubSub(ClusterSubscriptions):
     """``async with rc.pubsub() as p: await p.ssubscribe("ch"); async for m in p.listen()``"""
 
     def __init__(self, client: RedisCluster, ignore_subscribe_messages: bool = False) -> None:
         self.client = client
         self.ignore_subscribe_messages = ignore_subscribe_messages
-        self.channels: dict[bytes, Handler | None] = {}
-        self.patterns: dict[bytes, Handler | None] = {}
-        self.shard_channels: dict[bytes, Handler | None] = {}
-        self._owner: dict[bytes, str] = {}
+        self._init_cluster_subscriptions(client.config.encoding)
         self._conns: dict[str, tuple[ClusterNode, AsyncConnection]] = {}
         self._queue: asyncio.Queue[tuple[str, Any, Any]] = asyncio.Queue()
-        self._main_lost = False
-        self._retry_at = 0.0
-        self._encoding = client.config.encoding
 
     async def __aenter__(self) -> ClusterPubSub:
         return self
@@ -76,20 +66,9 @@ class ClusterPubSub:
         conns, self._conns = list(self._conns.values()), {}
         for _, conn in conns:
             conn.close()
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
-        self._owner.clear()
-        self._main_lost = False
+        self._clear_cluster_subscriptions()
 
     reset = close = aclose
-
-    @property
-    def subscribed(self) -> bool:
-        return bool(self.channels or self.patterns or self.shard_channels)
-
-    def _key(self, name: Any) -> bytes:
-        return channel_key(name, self._encoding)
 
     # -- connections ---------------------------------------------------------------------
 
@@ -111,16 +90,12 @@ class ClusterPubSub:
             entry[1].close()
 
     async def _main(self) -> AsyncConnection:
-        entry = self._conns.get(_MAIN)
+        entry = self._conns.get(MAIN)
         if entry is not None and entry[1].is_connected:
             return entry[1]
         await self.client.initialize()
-        conn = await self._open(_MAIN, self.client.topology.get_default_node())
-        commands: list[tuple[Any, ...]] = []
-        if self.channels:
-            commands.append((b"SUBSCRIBE", *self.channels))
-        if self.patterns:
-            commands.append((b"PSUBSCRIBE", *self.patterns))
+        conn = await self._open(MAIN, self.client.topology.get_default_node())
+        commands = self._resubscribe_commands(shards=False)
         if commands:
             conn.send_raw(pack_commands(commands))
         self._main_lost = False
@@ -131,24 +106,16 @@ class ClusterPubSub:
         if entry is not None:
             self.client.topology.mark_failed(entry[0])
         self._drop(key)
-        if key == _MAIN:
-            self._main_lost = True
-        else:
-            for channel, owner in self._owner.items():
-                if owner == key:
-                    self._owner[channel] = ""
-        self._retry_at = 0.0
+        self._lost_key(key)
         await self.client._refresh_after(NOW)
 
     async def _reroute(self) -> None:
-        now = time.monotonic()
-        if now < self._retry_at:
+        if not self._reroute_due():
             return
-        self._retry_at = now + REROUTE_INTERVAL
         try:
             if self._main_lost and (self.channels or self.patterns):
                 await self._main()
-            await self._route_shards([c for c, owner in self._owner.items() if not owner])
+            await self._route_shards(self._unrouted())
         except (ConnectionError, TimeoutError):  # the default node is down: next pass
             self.client.topology.mark_failed(self.client.topology.get_default_node())
             await self.client._refresh_after(NOW)
@@ -157,35 +124,18 @@ class ClusterPubSub:
         if not channels:
             return
         await self.client.initialize()
-        groups: dict[str, tuple[ClusterNode, list[bytes]]] = {}
-        for channel in channels:
-            node = self.client.topology.primary_for(key_slot(channel))
-            if node is None:
-                self._owner[channel] = ""
-                continue
-            groups.setdefault(node.name, (node, []))[1].append(channel)
+        groups = self._group_by_primary(channels, self.client.topology)
         for name, (node, names) in groups.items():
             try:
                 conn = await self._open(name, node)
                 conn.send_raw(per_slot(b"SSUBSCRIBE", names))
             except (ConnectionError, TimeoutError):
                 await self._lost(name)
-                for channel in names:
-                    self._owner[channel] = ""
+                self._set_owner(names, "")
                 continue
-            for channel in names:
-                self._owner[channel] = name
+            self._set_owner(names, name)
 
     # -- subscribe / unsubscribe ---------------------------------------------------------
-
-    def _table(
-        self, args: tuple[Any, ...], kwargs: dict[str, Handler]
-    ) -> dict[bytes, Handler | None]:
-        new: dict[bytes, Handler | None] = {self._key(a): None for a in args}
-        new.update({self._key(k): v for k, v in kwargs.items()})
-        if not new:
-            raise RedisError("subscribing needs at least one channel")
-        return new
 
     async def subscribe(self, *args: Any, **kwargs: Handler) -> None:
         new = self._table(args, kwargs)
@@ -207,10 +157,8 @@ class ClusterPubSub:
     async def _unsubscribe(
         self, command: bytes, table: dict[bytes, Handler | None], args: Any
     ) -> None:
-        names = [self._key(a) for a in args]
-        for name in names or list(table):
-            table.pop(name, None)
-        entry = self._conns.get(_MAIN)
+        names = self._forget(table, args)
+        entry = self._conns.get(MAIN)
         if entry is not None and entry[1].is_connected:
             entry[1].send_raw(pack_commands([(command, *names)]))
 
@@ -221,14 +169,7 @@ class ClusterPubSub:
         await self._unsubscribe(b"PUNSUBSCRIBE", self.patterns, args)
 
     async def sunsubscribe(self, *args: Any) -> None:
-        names = [self._key(a) for a in args] or list(self.shard_channels)
-        by_node: dict[str, list[bytes]] = {}
-        for name in names:
-            self.shard_channels.pop(name, None)
-            owner = self._owner.pop(name, "")
-            if owner:
-                by_node.setdefault(owner, []).append(name)
-        for owner, channels in by_node.items():
+        for owner, channels in self._forget_shards(args).items():
             entry = self._conns.get(owner)
             if entry is not None and entry[1].is_connected:
                 entry[1].send_raw(per_slot(b"SUNSUBSCRIBE", channels))
@@ -245,7 +186,7 @@ class ClusterPubSub:
             await self._reroute()
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
             wait = remaining
-            if self._main_lost or any(not owner for owner in self._owner.values()):
+            if self._needs_reroute():
                 wait = REROUTE_INTERVAL if wait is None else min(wait, REROUTE_INTERVAL)
             try:
                 if wait == 0.0:
@@ -267,43 +208,18 @@ class ClusterPubSub:
         if isinstance(reply, ConnectionError):
             await self._lost(key)
             return None
-        if isinstance(reply, ResponseError):
-            if key != _MAIN and isinstance(
-                reply, MovedError
-            ):  # MOVED to an SSUBSCRIBE: route those channels again
-                for channel, owner in self._owner.items():
-                    if owner == key:
-                        self._owner[channel] = ""
-                await self.client._refresh_after(NOW)
+        message = None if isinstance(reply, ResponseError) else to_message(reply)
+        if self._moved(key, reply, message):
+            await self.client._refresh_after(NOW)
             return None
-        message = to_message(reply)
         if message is None:
             return None
-        kind = message["type"]
-        if kind == "sunsubscribe":
-            channel = self._key(message["channel"])
-            if channel in self.shard_channels:  # not asked for: the slot moved away
-                self._owner[channel] = ""
-                await self.client._refresh_after(NOW)
-                return None
-        if kind in _KINDS:
-            return None if ignore else message
-        handler = self._handler_for(message)
+        handler = self._handler(message, ignore)
         if handler is None:
             return message
         result = handler(message)
         if inspect.isawaitable(result):
             await result
-        return None
-
-    def _handler_for(self, message: dict[str, Any]) -> Handler | None:
-        kind = message["type"]
-        if kind == "pmessage":
-            return self.patterns.get(self._key(message["pattern"]))
-        if kind == "message":
-            return self.channels.get(self._key(message["channel"]))
-        if kind == "smessage":
-            return self.shard_channels.get(self._key(message["channel"]))
         return None
 
     async def listen(self) -> AsyncIterator[dict[str, Any]]:

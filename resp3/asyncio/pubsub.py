@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from .._reader import pack_commands
-from ..errors import ConnectionError, RedisError
-from ..pubsub import _KINDS, to_message
+from .._subscriptions import Handler, Subscriptions, to_message
+from ..errors import ConnectionError
 from .client import _timeout
 from .connection import AsyncConnection
 
@@ -25,21 +25,16 @@ if TYPE_CHECKING:
 
 __all__ = ["PubSub"]
 
-Handler = Callable[[dict[str, Any]], Any]
 
-
-class PubSub:
+class PubSub(Subscriptions):
     """``async with r.pubsub() as p: await p.subscribe("ch"); async for m in p.listen(): ...``"""
 
     def __init__(self, client: Redis, ignore_subscribe_messages: bool = False) -> None:
         self.client = client
         self.ignore_subscribe_messages = ignore_subscribe_messages
-        self.channels: dict[bytes, Handler | None] = {}
-        self.patterns: dict[bytes, Handler | None] = {}
-        self.shard_channels: dict[bytes, Handler | None] = {}
+        self._init_subscriptions(client.config.encoding)
         self.connection: AsyncConnection | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
-        self._encoding = client.config.encoding
 
     async def __aenter__(self) -> PubSub:
         return self
@@ -51,22 +46,9 @@ class PubSub:
         conn, self.connection = self.connection, None
         if conn is not None:
             conn.close()
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
+        self._clear_subscriptions()
 
     reset = close = aclose
-
-    @property
-    def subscribed(self) -> bool:
-        return bool(self.channels or self.patterns or self.shard_channels)
-
-    def _key(self, name: Any) -> bytes:
-        if isinstance(name, bytes):
-            return name
-        if isinstance(name, str):
-            return name.encode(self._encoding)
-        raise TypeError(f"channel names must be bytes or str, got {type(name).__name__}")
 
     async def _connect(self) -> AsyncConnection:
         conn = self.connection
@@ -87,14 +69,7 @@ class PubSub:
         self._queue = asyncio.Queue()
         conn.push_queue = self._queue
         self.connection = conn
-        cmds: list[tuple[Any, ...]] = []
-        for command, table in (
-            (b"SUBSCRIBE", self.channels),
-            (b"PSUBSCRIBE", self.patterns),
-            (b"SSUBSCRIBE", self.shard_channels),
-        ):
-            if table:
-                cmds.append((command, *table))
+        cmds = self._resubscribe_commands()
         if cmds:
             conn.send_raw(pack_commands(cmds))
         return conn
@@ -106,10 +81,7 @@ class PubSub:
         args: tuple[Any, ...],
         kwargs: dict[str, Handler],
     ) -> None:
-        new: dict[bytes, Handler | None] = {self._key(a): None for a in args}
-        new.update({self._key(k): v for k, v in kwargs.items()})
-        if not new:
-            raise RedisError(f"{command.decode()} needs at least one channel")
+        new = self._new_names(args, kwargs, command.decode())
         conn = await self._connect()
         table.update(new)
         conn.send_raw(pack_commands([(command, *new)]))
@@ -126,9 +98,7 @@ class PubSub:
     async def _unsubscribe(
         self, command: bytes, table: dict[bytes, Handler | None], args: tuple[Any, ...]
     ) -> None:
-        names = [self._key(a) for a in args]
-        for name in names or list(table):
-            table.pop(name, None)
+        names = self._forget(table, args)
         if self.connection is not None and self.connection.is_connected:
             self.connection.send_raw(pack_commands([(command, *names)]))
 
@@ -173,23 +143,12 @@ class PubSub:
             message = to_message(reply)
             if message is None:
                 continue
-            if message["type"] in _KINDS:
-                if ignore:
-                    continue
-                return message
-            handler = self._handler_for(message)
+            handler = self._handler(message, ignore)
             if handler is None:
                 return message
             result = handler(message)
             if inspect.isawaitable(result):
                 await result
-
-    def _handler_for(self, message: dict[str, Any]) -> Handler | None:
-        kind = message["type"]
-        if kind == "pmessage":
-            return self.patterns.get(self._key(message["pattern"]))
-        table = self.channels if kind == "message" else self.shard_channels
-        return table.get(self._key(message["channel"])) if kind in ("message", "smessage") else None
 
     async def listen(self) -> AsyncIterator[dict[str, Any]]:
         while self.subscribed:

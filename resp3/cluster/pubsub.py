@@ -25,13 +25,13 @@ from __future__ import annotations
 import select
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._reader import pack_commands
+from .._subscriptions import Handler, Subscriptions, channel_key, to_message
 from ..connection import Connection
-from ..errors import ConnectionError, MovedError, RedisError, ResponseError, TimeoutError
-from ..pubsub import _KINDS, to_message
+from ..errors import ConnectionError, MovedError, ResponseError, TimeoutError
 from ..types import INCOMPLETE
 from .attempt import NOW
 from .nodes import ClusterNode
@@ -40,21 +40,10 @@ from .slots import key_slot
 if TYPE_CHECKING:
     from .client import RedisCluster
 
-__all__ = ["REROUTE_INTERVAL", "ClusterPubSub", "channel_key", "per_slot"]
+__all__ = ["REROUTE_INTERVAL", "ClusterPubSub", "ClusterSubscriptions", "channel_key", "per_slot"]
 
-Handler = Callable[[dict[str, Any]], Any]
 REROUTE_INTERVAL = 0.1
-_MAIN = ""
-
-
-def channel_key(name: Any, encoding: str) -> bytes:
-    if isinstance(name, bytes):
-        return name
-    if isinstance(name, str):
-        return name.encode(encoding)
-    if isinstance(name, (bytearray, memoryview)):
-        return bytes(name)
-    raise TypeError(f"channel names must be bytes or str, got {type(name).__name__}")
+MAIN = ""  # the key of the connection to the default node (classic channels, patterns)
 
 
 def per_slot(command: bytes, channels: list[bytes]) -> bytes:
@@ -66,7 +55,111 @@ def per_slot(command: bytes, channels: list[bytes]) -> bytes:
     return pack_commands([(command, *names) for names in by_slot.values()])
 
 
-class ClusterPubSub:
+class ClusterSubscriptions(Subscriptions):
+    """Which node serves each shard channel, and when to route the others again.
+
+    ``_owner`` maps each shard channel to the name of the node it is subscribed on, ""
+    while it is subscribed nowhere (unrouted: its node broke, its slot moved, or no
+    node served its slot). ``_main_lost`` says the default node's connection broke
+    with classic channels or patterns on it. Both are repaired by the shell's
+    ``_reroute``, at most every ``REROUTE_INTERVAL`` seconds.
+    """
+
+    _owner: dict[bytes, str]
+    _main_lost: bool
+    _retry_at: float
+
+    def _init_cluster_subscriptions(self, encoding: str) -> None:
+        self._init_subscriptions(encoding)
+        self._owner = {}  # shard channel -> node name, "" = unrouted
+        self._main_lost = False
+        self._retry_at = 0.0
+
+    def _clear_cluster_subscriptions(self) -> None:
+        self._clear_subscriptions()
+        self._owner.clear()
+        self._main_lost = False
+
+    def _table(
+        self, args: tuple[Any, ...], kwargs: dict[str, Handler]
+    ) -> dict[bytes, Handler | None]:
+        return self._new_names(args, kwargs, "subscribing")
+
+    def _unroute(self, key: str) -> None:
+        """Every shard channel subscribed on connection ``key`` is now unrouted."""
+        for channel, owner in self._owner.items():
+            if owner == key:
+                self._owner[channel] = ""
+
+    def _lost_key(self, key: str) -> None:
+        """The bookkeeping half of a broken connection (the shell drops it)."""
+        if key == MAIN:
+            self._main_lost = True
+        else:
+            self._unroute(key)
+        self._retry_at = 0.0
+
+    def _reroute_due(self) -> bool:
+        """True at most once per ``REROUTE_INTERVAL``: time to route again."""
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        self._retry_at = now + REROUTE_INTERVAL
+        return True
+
+    def _needs_reroute(self) -> bool:
+        return self._main_lost or any(not owner for owner in self._owner.values())
+
+    def _unrouted(self) -> list[bytes]:
+        return [c for c, owner in self._owner.items() if not owner]
+
+    def _group_by_primary(
+        self, channels: list[bytes], topology: Any
+    ) -> dict[str, tuple[ClusterNode, list[bytes]]]:
+        """Shard channels per node serving their slot; those of unserved slots unrouted."""
+        groups: dict[str, tuple[ClusterNode, list[bytes]]] = {}
+        for channel in channels:
+            node = topology.primary_for(key_slot(channel))
+            if node is None:
+                self._owner[channel] = ""
+                continue
+            groups.setdefault(node.name, (node, []))[1].append(channel)
+        return groups
+
+    def _set_owner(self, channels: list[bytes], name: str) -> None:
+        for channel in channels:
+            self._owner[channel] = name
+
+    def _forget_shards(self, args: tuple[Any, ...]) -> dict[str, list[bytes]]:
+        """Drop shard channels (all when ``args`` is empty); those to send, per node."""
+        names = [self._key(a) for a in args] or list(self.shard_channels)
+        by_node: dict[str, list[bytes]] = {}
+        for name in names:
+            self.shard_channels.pop(name, None)
+            owner = self._owner.pop(name, "")
+            if owner:
+                by_node.setdefault(owner, []).append(name)
+        return by_node
+
+    def _moved(self, key: str, reply: Any, message: dict[str, Any] | None) -> bool:
+        """True when shard channels must be routed again (the shell then refreshes the
+        slot map): a MOVED answering SSUBSCRIBE on ``key`` (a stale map), or a
+        ``sunsubscribe`` the caller did not ask for (the slot moved away)."""
+        if isinstance(reply, MovedError):
+            if key == MAIN:
+                return False
+            self._unroute(key)
+            return True
+        if message is None or message["type"] != "sunsubscribe":
+            return False
+        channel = self._key(message["channel"])
+        if channel not in self.shard_channels:
+            return False
+        self._owner[channel] = ""
+        return True
+
+
+class ClusterPubSub(ClusterSubscriptions):
     """Subscriptions across a cluster. Not thread-safe; one reader at a time."""
 
     def __init__(
@@ -74,14 +167,8 @@ class ClusterPubSub:
     ) -> None:
         self.client = client
         self.ignore_subscribe_messages = ignore_subscribe_messages
-        self.channels: dict[bytes, Handler | None] = {}
-        self.patterns: dict[bytes, Handler | None] = {}
-        self.shard_channels: dict[bytes, Handler | None] = {}
-        self._owner: dict[bytes, str] = {}  # shard channel -> node name, "" = unrouted
+        self._init_cluster_subscriptions(client.config.encoding)
         self._conns: dict[str, tuple[ClusterNode, Connection]] = {}
-        self._main_lost = False
-        self._retry_at = 0.0
-        self._encoding = client.config.encoding
 
     def __enter__(self) -> ClusterPubSub:
         return self
@@ -94,20 +181,9 @@ class ClusterPubSub:
         for _, (node, conn) in conns:
             conn.disconnect()
             self.client.get_connection_pool(node).release(conn)
-        self.channels.clear()
-        self.patterns.clear()
-        self.shard_channels.clear()
-        self._owner.clear()
-        self._main_lost = False
+        self._clear_cluster_subscriptions()
 
     reset = close
-
-    @property
-    def subscribed(self) -> bool:
-        return bool(self.channels or self.patterns or self.shard_channels)
-
-    def _key(self, name: Any) -> bytes:
-        return channel_key(name, self._encoding)
 
     # -- connections ---------------------------------------------------------------------
 
@@ -129,16 +205,12 @@ class ClusterPubSub:
             self.client.get_connection_pool(node).release(conn)
 
     def _main(self) -> Connection:
-        entry = self._conns.get(_MAIN)
+        entry = self._conns.get(MAIN)
         if entry is not None and entry[1].is_connected:
             return entry[1]
         node = self.client.topology.get_default_node()
-        conn = self._open(_MAIN, node)
-        commands: list[tuple[Any, ...]] = []
-        if self.channels:
-            commands.append((b"SUBSCRIBE", *self.channels))
-        if self.patterns:
-            commands.append((b"PSUBSCRIBE", *self.patterns))
+        conn = self._open(MAIN, node)
+        commands = self._resubscribe_commands(shards=False)
         if commands:
             conn.send(pack_commands(commands))
         self._main_lost = False
@@ -150,59 +222,34 @@ class ClusterPubSub:
         if entry is not None:
             self.client.topology.mark_failed(entry[0])
         self._drop(key)
-        if key == _MAIN:
-            self._main_lost = True
-        else:
-            for channel, owner in self._owner.items():
-                if owner == key:
-                    self._owner[channel] = ""
+        self._lost_key(key)
         self.client._refresh_after(NOW)
-        self._retry_at = 0.0
 
     def _reroute(self) -> None:
         """Subscribe unrouted shard channels (and lost classic ones) where they live now."""
-        now = time.monotonic()
-        if now < self._retry_at:
+        if not self._reroute_due():
             return
-        self._retry_at = now + REROUTE_INTERVAL
         try:
             if self._main_lost and (self.channels or self.patterns):
                 self._main()
-            self._route_shards([c for c, owner in self._owner.items() if not owner])
+            self._route_shards(self._unrouted())
         except (ConnectionError, TimeoutError):  # the default node is down: next pass
             self.client.topology.mark_failed(self.client.topology.get_default_node())
             self.client._refresh_after(NOW)
 
     def _route_shards(self, channels: list[bytes]) -> None:
-        groups: dict[str, tuple[ClusterNode, list[bytes]]] = {}
-        for channel in channels:
-            node = self.client.topology.primary_for(key_slot(channel))
-            if node is None:
-                self._owner[channel] = ""
-                continue
-            groups.setdefault(node.name, (node, []))[1].append(channel)
+        groups = self._group_by_primary(channels, self.client.topology)
         for name, (node, names) in groups.items():
             try:
                 conn = self._open(name, node)
                 conn.send(per_slot(b"SSUBSCRIBE", names))
             except (ConnectionError, TimeoutError) as exc:
                 self._lost(name, exc)
-                for channel in names:
-                    self._owner[channel] = ""
+                self._set_owner(names, "")
                 continue
-            for channel in names:
-                self._owner[channel] = name
+            self._set_owner(names, name)
 
     # -- subscribe / unsubscribe ---------------------------------------------------------
-
-    def _table(
-        self, args: tuple[Any, ...], kwargs: dict[str, Handler]
-    ) -> dict[bytes, Handler | None]:
-        new: dict[bytes, Handler | None] = {self._key(a): None for a in args}
-        new.update({self._key(k): v for k, v in kwargs.items()})
-        if not new:
-            raise RedisError("subscribing needs at least one channel")
-        return new
 
     def subscribe(self, *args: Any, **kwargs: Handler) -> None:
         """Subscribe to channels; ``name=handler`` keywords attach a handler."""
@@ -224,10 +271,8 @@ class ClusterPubSub:
         self._route_shards(list(new))
 
     def _unsubscribe(self, command: bytes, table: dict[bytes, Handler | None], args: Any) -> None:
-        names = [self._key(a) for a in args]
-        for name in names or list(table):
-            table.pop(name, None)
-        entry = self._conns.get(_MAIN)
+        names = self._forget(table, args)
+        entry = self._conns.get(MAIN)
         if entry is not None and entry[1].is_connected:
             entry[1].send(pack_commands([(command, *names)]))
 
@@ -238,14 +283,7 @@ class ClusterPubSub:
         self._unsubscribe(b"PUNSUBSCRIBE", self.patterns, args)
 
     def sunsubscribe(self, *args: Any) -> None:
-        names = [self._key(a) for a in args] or list(self.shard_channels)
-        by_node: dict[str, list[bytes]] = {}
-        for name in names:
-            self.shard_channels.pop(name, None)
-            owner = self._owner.pop(name, "")
-            if owner:
-                by_node.setdefault(owner, []).append(name)
-        for owner, channels in by_node.items():
+        for owner, channels in self._forget_shards(args).items():
             entry = self._conns.get(owner)
             if entry is not None and entry[1].is_connected:
                 entry[1].send(per_slot(b"SUNSUBSCRIBE", channels))
@@ -278,9 +316,6 @@ class ClusterPubSub:
             else:
                 return None  # nothing subscribed and nothing to wait for
 
-    def _needs_reroute(self) -> bool:
-        return self._main_lost or any(not owner for owner in self._owner.values())
-
     def _drain(self, key: str, ignore: bool) -> dict[str, Any] | None:
         """Messages already readable on one connection, until one is for the caller."""
         while True:
@@ -299,40 +334,16 @@ class ClusterPubSub:
                 return message
 
     def _handle(self, key: str, reply: Any, ignore: bool) -> dict[str, Any] | None:
-        if isinstance(reply, ResponseError):
-            # MOVED to an SSUBSCRIBE: the slot map was stale; route those channels again.
-            if key != _MAIN and isinstance(reply, MovedError):
-                for channel, owner in self._owner.items():
-                    if owner == key:
-                        self._owner[channel] = ""
-                self.client._refresh_after(NOW)
+        message = None if isinstance(reply, ResponseError) else to_message(reply)
+        if self._moved(key, reply, message):
+            self.client._refresh_after(NOW)
             return None
-        message = to_message(reply)
         if message is None:
             return None
-        kind = message["type"]
-        if kind == "sunsubscribe":
-            channel = self._key(message["channel"])
-            if channel in self.shard_channels:  # not asked for: the slot moved away
-                self._owner[channel] = ""
-                self.client._refresh_after(NOW)
-                return None
-        if kind in _KINDS:
-            return None if ignore else message
-        handler = self._handler_for(message)
-        if handler is not None:
-            handler(message)
-            return None
-        return message
-
-    def _handler_for(self, message: dict[str, Any]) -> Handler | None:
-        kind = message["type"]
-        if kind == "pmessage":
-            return self.patterns.get(self._key(message["pattern"]))
-        if kind == "message":
-            return self.channels.get(self._key(message["channel"]))
-        if kind == "smessage":
-            return self.shard_channels.get(self._key(message["channel"]))
+        handler = self._handler(message, ignore)
+        if handler is None:
+            return message
+        handler(message)
         return None
 
     def listen(self) -> Iterator[dict[str, Any]]:
@@ -344,10 +355,7 @@ class ClusterPubSub:
 
     def run_in_thread(self, sleep_time: float = 0.0, daemon: bool = False) -> ClusterWorker:
         """Dispatch handler-bound subscriptions on a thread; ``.stop()`` it."""
-        for table in (self.channels, self.patterns, self.shard_channels):
-            for name, handler in table.items():
-                if handler is None:
-                    raise RedisError(f"channel {name!r} has no handler; run_in_thread needs one")
+        self._require_handlers("run_in_thread needs one")
         worker = ClusterWorker(self, sleep_time or 0.1, daemon)
         worker.start()
         return worker
