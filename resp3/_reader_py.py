@@ -222,7 +222,7 @@ class Reader:
             and self._pending_attr is None
             and fast_may_progress(self)
         ):
-            out = fast_replies(self)
+            out = fast_replies(self)  # as far as the fast path goes, then gets() below
         while True:
             reply = self.gets()
             if reply is INCOMPLETE:
@@ -264,7 +264,7 @@ class Reader:
             raise self._fail(f"negative length {n} for type {_type_name(type_byte)}", at)
         return n
 
-    def _parse(self) -> Any:  # one loop on purpose: fewer calls per element
+    def _parse(self) -> Any:  # one loop on purpose: every type's rules in one place
         buf = self._buf
         stack = self._stack
         end = len(buf)

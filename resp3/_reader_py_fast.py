@@ -174,17 +174,6 @@ def make_fast_path(
                 return int(line), i + 1
             except ValueError:
                 raise Handover(i) from None
-        if t == 36:  # $ bulk string beyond the shortcut: long, null, or to be decoded
-            n = length(h[1:], i)
-            if n < 0:
-                return None, i + 1
-            if n > max_bulk_len:
-                raise Handover(i)
-            return payload(lines, i, n)
-        if t == 43:  # + simple string
-            return (h[1:] if encoding is None else decode(h[1:], i)), i + 1
-        if t == 42 or t == 37 or t == 62 or t == 126:  # * % > ~
-            return aggregate(lines, i, h, depth)
         if t == 44:  # , double
             # On '-', '.' and digits, float() accepts exactly what the general path's
             # pattern accepts ('--1' and '1.2.3' are refused by both); other text (with
@@ -196,6 +185,17 @@ def make_fast_path(
                 return float(line), i + 1
             except ValueError:
                 raise Handover(i) from None
+        if t == 36:  # $ bulk string beyond the shortcut: long, null, or to be decoded
+            n = length(h[1:], i)
+            if n < 0:
+                return None, i + 1
+            if n > max_bulk_len:
+                raise Handover(i)
+            return payload(lines, i, n)
+        if t == 43:  # + simple string
+            return (h[1:] if encoding is None else decode(h[1:], i)), i + 1
+        if t == 42 or t == 37 or t == 62 or t == 126:  # * % > ~
+            return aggregate(lines, i, h, depth)
         if t == 45:  # - simple error
             return error_from_reply(h[1:].decode("utf-8", "replace")), i + 1
         if h == b"_":
@@ -351,7 +351,8 @@ def gets_fast(r: ReaderState) -> Any:
     stack = r._stack
     value_of = r._value
     lines = r._lines
-    if lines is not None and not stack and r._pos == r._line_pos:
+    pos = r._pos
+    if lines is not None and pos == r._line_pos and not stack:
         i = r._line
         # Each stop is taken inside its except clause: a Handover kept in a variable
         # would form a cycle with this frame (through its traceback), holding the buffer
@@ -363,14 +364,14 @@ def gets_fast(r: ReaderState) -> Any:
         except Handover as stop:
             go_on = stopped(r, stop)
         else:
-            # The bytes of its lines: a scalar has one, a bulk string two.
+            # move_to_line(r, end), quicker for a scalar (one line) or a bulk string (two)
             if end == i + 1:
-                size = len(lines[i])
+                pos += len(lines[i]) + 2
             elif end == i + 2:
-                size = len(lines[i]) + len(lines[i + 1])
+                pos += len(lines[i]) + len(lines[i + 1]) + 4
             else:
-                size = sum(map(len, lines[i:end]))
-            r._pos = r._line_pos = r._line_pos + size + 2 * (end - i)
+                pos += sum(map(len, lines[i:end])) + 2 * (end - i)
+            r._pos = r._line_pos = pos
             r._line = end
             r._attrs = r._pending_attr
             r._pending_attr = None
