@@ -154,15 +154,22 @@ def make_fast_path(
 
     def value(lines: list[bytes], i: int, depth: int) -> tuple[Any, int]:
         h = lines[i]
-        n = bulk_sizes.get(h)
-        if n is not None:  # $<n>, the commonest header
-            p = lines[i + 1]
-            if len(p) == n:
-                return p, i + 2
-            return payload(lines, i, n)
         if not h:  # CRLF where a type byte belongs: the general path rejects it
             raise Handover(i)
         t = h[0]
+        if t == 36:  # $ bulk string
+            n = bulk_sizes.get(h)
+            if n is None:  # long, null, to be decoded, or not a canonical length
+                n = length(h[1:], i)
+                if n < 0:
+                    return None, i + 1
+                if n > max_bulk_len:
+                    raise Handover(i)
+            else:
+                p = lines[i + 1]
+                if len(p) == n:
+                    return p, i + 2
+            return payload(lines, i, n)
         if t == 58:  # : integer
             # The general path accepts an optional '-' then digits. On '-' and digits,
             # int() accepts the same ('--1' is refused by both), and up to 18 characters
@@ -176,22 +183,15 @@ def make_fast_path(
                 raise Handover(i) from None
         if t == 44:  # , double
             # On '-', '.' and digits, float() accepts exactly what the general path's
-            # pattern accepts ('--1' and '1.2.3' are refused by both); other text (with
-            # an exponent, inf, nan) goes there.
+            # pattern accepts ('--1', '1.2.3' and '.' are refused by both); other text
+            # (with an exponent, inf, nan) goes there.
             line = h[1:]
-            if not line.translate(None, b"-.").isdigit():
+            if line.lstrip(b"-.0123456789"):
                 raise Handover(i)
             try:
                 return float(line), i + 1
             except ValueError:
                 raise Handover(i) from None
-        if t == 36:  # $ bulk string beyond the shortcut: long, null, or to be decoded
-            n = length(h[1:], i)
-            if n < 0:
-                return None, i + 1
-            if n > max_bulk_len:
-                raise Handover(i)
-            return payload(lines, i, n)
         if t == 43:  # + simple string
             return (h[1:] if encoding is None else decode(h[1:], i)), i + 1
         if t == 42 or t == 37 or t == 62 or t == 126:  # * % > ~
