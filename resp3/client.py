@@ -68,29 +68,7 @@ class Redis(CoreCommands, Executor):
         single_connection_client: bool = False,
     ) -> None:
         if connection_pool is None:
-            config = ConnectionConfig(
-                host=host,
-                port=port,
-                db=db,
-                username=username,
-                password=password,
-                client_name=client_name,
-                protocol=protocol,
-                decode_responses=decode_responses,
-                encoding=encoding,
-                encoding_errors=encoding_errors,
-                socket_timeout=socket_timeout,
-                socket_connect_timeout=socket_connect_timeout,
-                socket_keepalive=socket_keepalive,
-                unix_socket_path=unix_socket_path,
-                ssl=ssl,
-                ssl_ca_certs=ssl_ca_certs,
-                ssl_certfile=ssl_certfile,
-                ssl_keyfile=ssl_keyfile,
-                ssl_cert_reqs=ssl_cert_reqs,
-                ssl_check_hostname=ssl_check_hostname,
-                retry=retry if retry is not None else Retry(),
-            )
+            config = ConnectionConfig.from_options(locals())
             if blocking_pool:
                 connection_pool = BlockingConnectionPool(
                     max_connections=max_connections or 50,

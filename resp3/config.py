@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import dataclasses
 import ssl as _ssl
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -94,6 +95,23 @@ class ConnectionConfig:
 
     def replace(self, **changes: Any) -> ConnectionConfig:
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any]) -> ConnectionConfig:
+        """The config of a client constructor's keywords (pass its ``locals()``).
+
+        Names that are not fields (``self``, pool settings...) are left out, and
+        ``retry=None`` means the default policy, so the sync and asyncio clients keep
+        their redis-py signatures and build the same config. ValueError as in
+        ``__post_init__`` for a bad value.
+        """
+        fields = {name: options[name] for name in _FIELDS if name in options}
+        if fields.get("retry") is None:
+            fields["retry"] = Retry()
+        return cls(**fields)
+
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(ConnectionConfig))
 
 
 def _flag(name: str, value: str) -> bool:

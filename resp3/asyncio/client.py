@@ -20,11 +20,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .._reader import encode_command
-from ..commands import CoreCommands
-from ..commands._base import BLOCKING, READONLY, RETRY_SAFE, AsyncExecutor, Command
+from ..commands._base import BLOCKING, READONLY, RETRY_SAFE, Command
 from ..config import ConnectionConfig, parse_url
 from ..errors import AuthenticationError, ConnectionError, TimeoutError, WatchError
 from ..retry import Retry
+from ._iterators import ScanIterators
 from .connection import AsyncConnection, NotSentError
 from .pool import AsyncConnectionPool
 
@@ -56,7 +56,7 @@ else:  # pragma: no cover - Python 3.10
                 handle.cancel()
 
 
-class Redis(CoreCommands, AsyncExecutor):
+class Redis(ScanIterators):
     """An asyncio Redis client. Share one instance between all tasks of a loop."""
 
     def __init__(
@@ -85,29 +85,7 @@ class Redis(CoreCommands, AsyncExecutor):
         unix_socket_path: str | None = None,
         config: ConnectionConfig | None = None,
     ) -> None:
-        self.config = config or ConnectionConfig(
-            host=host,
-            port=port,
-            db=db,
-            username=username,
-            password=password,
-            client_name=client_name,
-            protocol=protocol,
-            decode_responses=decode_responses,
-            encoding=encoding,
-            encoding_errors=encoding_errors,
-            socket_timeout=socket_timeout,
-            socket_connect_timeout=socket_connect_timeout,
-            socket_keepalive=socket_keepalive,
-            unix_socket_path=unix_socket_path,
-            ssl=ssl,
-            ssl_ca_certs=ssl_ca_certs,
-            ssl_certfile=ssl_certfile,
-            ssl_keyfile=ssl_keyfile,
-            ssl_cert_reqs=ssl_cert_reqs,
-            ssl_check_hostname=ssl_check_hostname,
-            retry=retry if retry is not None else Retry(),
-        )
+        self.config = config or ConnectionConfig.from_options(locals())
         self.retry = self.config.retry
         self.pool = AsyncConnectionPool(self.config, max_connections=max_connections)
         self._mux: AsyncConnection | None = None
@@ -287,42 +265,6 @@ class Redis(CoreCommands, AsyncExecutor):
         from .pubsub import PubSub
 
         return PubSub(self, ignore_subscribe_messages=ignore_subscribe_messages)
-
-    async def scan_iter(
-        self, match: Any = None, count: int | None = None, _type: str | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, keys = await self.scan(cursor or 0, match=match, count=count, _type=_type)
-            for key in keys:
-                yield key
-
-    async def hscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, data = await self.hscan(name, cursor or 0, match=match, count=count)
-            for item in data.items() if isinstance(data, dict) else data:
-                yield item
-
-    async def sscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, members = await self.sscan(name, cursor or 0, match=match, count=count)
-            for member in members:
-                yield member
-
-    async def zscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, pairs = await self.zscan(name, cursor or 0, match=match, count=count)
-            for pair in pairs:
-                yield pair
 
 
 StrictRedis = Redis

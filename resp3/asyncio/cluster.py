@@ -38,8 +38,7 @@ from ..cluster.routing import (
     split,
 )
 from ..cluster.slots import ShardInfo, parse_shards, parse_slots
-from ..commands import CoreCommands
-from ..commands._base import BLOCKING, READONLY, AsyncExecutor, Command
+from ..commands._base import BLOCKING, READONLY, Command
 from ..config import parse_url
 from ..errors import (
     AuthenticationError,
@@ -48,6 +47,7 @@ from ..errors import (
     TimeoutError,
     WatchError,
 )
+from ._iterators import ScanIterators
 from .client import _timeout
 from .cluster_node import NodeConnections
 from .connection import NotSentError
@@ -63,7 +63,7 @@ _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
 
 
-class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
+class RedisCluster(ClusterBase, ScanIterators):
     """An asyncio Redis Cluster client; share one instance between all tasks of a loop.
 
     Same arguments as ``resp3.RedisCluster`` (see there).
@@ -452,33 +452,6 @@ class RedisCluster(ClusterBase, CoreCommands, AsyncExecutor):
                     yield key
                 if cursor == 0:
                     break
-
-    async def hscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, data = await self.hscan(name, cursor or 0, match=match, count=count)
-            for item in data.items() if isinstance(data, dict) else data:
-                yield item
-
-    async def sscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, members = await self.sscan(name, cursor or 0, match=match, count=count)
-            for member in members:
-                yield member
-
-    async def zscan_iter(
-        self, name: Any, match: Any = None, count: int | None = None
-    ) -> AsyncIterator[Any]:
-        cursor = None
-        while cursor != 0:
-            cursor, pairs = await self.zscan(name, cursor or 0, match=match, count=count)
-            for pair in pairs:
-                yield pair
 
 
 def _abandon(sent: list[tuple[Group, asyncio.Future[list[Any]], int]]) -> None:
