@@ -348,17 +348,15 @@ def gets_fast(r: ReaderState) -> Any:
     First the commonest case, a top-level reply from lines split already: with nothing
     to split, it needs no ``fast_may_progress()`` check.
     """
-    stack = r._stack
-    value_of = r._value
     lines = r._lines
     pos = r._pos
-    if lines is not None and pos == r._line_pos and not stack:
+    if lines is not None and pos == r._line_pos and not r._stack:
         i = r._line
         # Each stop is taken inside its except clause: a Handover kept in a variable
         # would form a cycle with this frame (through its traceback), holding the buffer
         # until the cyclic garbage collector runs.
         try:
-            value, end = value_of(lines, i, 0)
+            value, end = r._value(lines, i, 0)
         except IndexError:
             go_on = stopped(r, Handover(i, MORE))
         except Handover as stop:
@@ -380,6 +378,8 @@ def gets_fast(r: ReaderState) -> Any:
             return HANDED_OVER
     elif not fast_may_progress(r):
         return HANDED_OVER
+    stack = r._stack
+    value_of = r._value
     while True:
         if stack and (stack[-1][0] == STRING or stack[-1][2] < 0):
             return HANDED_OVER  # streamed: the general path only
