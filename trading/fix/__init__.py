@@ -107,3 +107,96 @@ __all__ = [
     "typed",
     "validate",
 ]
+
+# -- the session layer: sessions, stores, transports (see docs/fix.md, "FIX session") --
+from typing import TYPE_CHECKING, Any
+
+from trading.fix.application import (
+    Application,
+    DoNotSend,
+    IncorrectTagValue,
+    RejectLogon,
+    UnsupportedMessageType,
+)
+from trading.fix.session import (
+    Session,
+    SessionNotFound,
+    lookup_session,
+    send_to_target,
+)
+from trading.fix.session_messages import (
+    Disconnect,
+    LoggedOn,
+    LoggedOut,
+    Output,
+    Received,
+    SessionEvent,
+)
+from trading.fix.settings import (
+    Schedule,
+    SessionID,
+    SessionSettings,
+    Settings,
+    load_settings,
+    parse_settings,
+)
+from trading.fix.store import (
+    FileLog,
+    FileLogFactory,
+    MemoryStore,
+    MessageLog,
+    MessageStore,
+    NullLog,
+    RedisStore,
+    RedisStoreFactory,
+)
+from trading.fix.transport import Acceptor, Initiator
+
+if TYPE_CHECKING:
+    from trading.fix.oms_gateway import OmsGateway
+
+__all__ += [
+    "Acceptor",
+    "Application",
+    "Disconnect",
+    "DoNotSend",
+    "FileLog",
+    "FileLogFactory",
+    "IncorrectTagValue",
+    "Initiator",
+    "LoggedOn",
+    "LoggedOut",
+    "MemoryStore",
+    "MessageLog",
+    "MessageStore",
+    "NullLog",
+    "OmsGateway",
+    "Output",
+    "Received",
+    "RedisStore",
+    "RedisStoreFactory",
+    "RejectLogon",
+    "Schedule",
+    "Session",
+    "SessionEvent",
+    "SessionID",
+    "SessionNotFound",
+    "SessionSettings",
+    "Settings",
+    "UnsupportedMessageType",
+    "load_settings",
+    "lookup_session",
+    "parse_settings",
+    "send_to_target",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """``OmsGateway`` is imported on first use: it pulls in the OMS, the paper venue
+    and market data (numpy), which the codec and the session layer do not need."""
+    if name == "OmsGateway":
+        from trading.fix.oms_gateway import OmsGateway
+
+        globals()[name] = OmsGateway
+        return OmsGateway
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
