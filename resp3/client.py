@@ -18,7 +18,7 @@ from .commands._base import READONLY, RETRY_SAFE, Command, Executor
 from .commands.iterators import hscan_iter, scan_iter, sscan_iter, zscan_iter
 from .config import ConnectionConfig, parse_url
 from .connection import Connection
-from .errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError, WatchError
+from .errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError
 from .pool import BlockingConnectionPool, ConnectionPool, PoolExhaustedError
 from .retry import Retry
 
@@ -214,17 +214,11 @@ class Redis(CoreCommands, Executor):
         watch_delay: float | None = None,
     ) -> Any:
         """Run ``func(pipe)`` under WATCH/MULTI/EXEC, retrying while a watched key changes."""
-        while True:
-            with self.pipeline(True) as pipe:
-                try:
-                    if watches:
-                        pipe.watch(*watches)
-                    value = func(pipe)
-                    results = pipe.execute()
-                    return value if value_from_callable else results
-                except WatchError:
-                    if watch_delay is not None and watch_delay > 0:
-                        time.sleep(watch_delay)
+        from .pipeline import run_transaction
+
+        return run_transaction(
+            lambda: self.pipeline(True), func, watches, value_from_callable, watch_delay
+        )
 
     def register_script(self, script: str | bytes) -> Script:
         from .script import Script

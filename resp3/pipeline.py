@@ -15,7 +15,9 @@ the watched values) until ``multi()``, exactly like redis-py.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ._pipeline_state import PipelineState
 from ._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
@@ -29,7 +31,43 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .script import Script
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "run_transaction"]
+
+
+class _Watching(Protocol):
+    """What ``run_transaction`` needs of a pipeline (single node or cluster)."""
+
+    def __enter__(self) -> Any: ...
+    def __exit__(self, *exc_info: object) -> None: ...
+    def watch(self, *names: Any) -> Any: ...
+    def execute(self, raise_on_error: bool = True) -> list[Any]: ...
+
+
+PipeT = TypeVar("PipeT", bound=_Watching)
+
+
+def run_transaction(
+    open_pipeline: Callable[[], PipeT],
+    func: Callable[[PipeT], Any],
+    watches: tuple[Any, ...],
+    value_from_callable: bool,
+    watch_delay: float | None,
+) -> Any:
+    """redis-py's ``transaction()`` loop: WATCH, ``func(pipe)``, EXEC, until no watched
+    key changed meanwhile (WatchError starts over, after ``watch_delay`` seconds).
+    Any other error propagates, with the pipeline reset."""
+    while True:
+        pipe = open_pipeline()
+        with pipe:
+            try:
+                if watches:
+                    pipe.watch(*watches)
+                value = func(pipe)
+                results = pipe.execute()
+                return value if value_from_callable else results
+            except WatchError:
+                if watch_delay is not None and watch_delay > 0:
+                    time.sleep(watch_delay)
 
 
 class Pipeline(CoreCommands, PipelineState):

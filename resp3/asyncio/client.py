@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .._reader import encode_command
 from ..commands._base import BLOCKING, READONLY, RETRY_SAFE, Command
 from ..config import ConnectionConfig, parse_url
-from ..errors import AuthenticationError, ConnectionError, TimeoutError, WatchError
+from ..errors import AuthenticationError, ConnectionError, TimeoutError
 from ..retry import Retry
 from ._iterators import ScanIterators
 from .connection import AsyncConnection, NotSentError
@@ -244,17 +244,11 @@ class Redis(ScanIterators):
         watch_delay: float | None = None,
     ) -> Any:
         """Run ``await func(pipe)`` under WATCH/MULTI/EXEC, retrying on WatchError."""
-        while True:
-            async with self.pipeline(True) as pipe:
-                try:
-                    if watches:
-                        await pipe.watch(*watches)
-                    value = await func(pipe)
-                    results = await pipe.execute()
-                    return value if value_from_callable else results
-                except WatchError:
-                    if watch_delay:
-                        await asyncio.sleep(watch_delay)
+        from .pipeline import run_transaction
+
+        return await run_transaction(
+            lambda: self.pipeline(True), func, watches, value_from_callable, watch_delay
+        )
 
     def register_script(self, script: str | bytes) -> Script:
         from .script import Script

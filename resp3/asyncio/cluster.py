@@ -45,7 +45,6 @@ from ..errors import (
     ConnectionError,
     ResponseError,
     TimeoutError,
-    WatchError,
 )
 from ._iterators import ScanIterators
 from .client import _timeout
@@ -421,17 +420,11 @@ class RedisCluster(ClusterBase, ScanIterators):
         watch_delay: float | None = None,
     ) -> Any:
         """Run ``await func(pipe)`` under WATCH/MULTI/EXEC, retrying on WatchError."""
-        while True:
-            async with self.pipeline(True) as pipe:
-                try:
-                    if watches:
-                        await pipe.watch(*watches)
-                    value = await func(pipe)
-                    results = await pipe.execute()
-                    return value if value_from_callable else results
-                except WatchError:
-                    if watch_delay:
-                        await asyncio.sleep(watch_delay)
+        from .pipeline import run_transaction
+
+        return await run_transaction(
+            lambda: self.pipeline(True), func, watches, value_from_callable, watch_delay
+        )
 
     def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> ClusterPubSub:
         from .cluster_pubsub import ClusterPubSub

@@ -12,7 +12,9 @@ Decoding and per-position error reporting are shared with the sync pipeline.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from .._pipeline_state import PipelineState
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
@@ -26,7 +28,43 @@ if TYPE_CHECKING:
     from .connection import AsyncConnection
     from .script import Script
 
-__all__ = ["Pipeline"]
+__all__ = ["Pipeline", "run_transaction"]
+
+
+class _Watching(Protocol):
+    """What ``run_transaction`` needs of a pipeline (single node or cluster)."""
+
+    async def __aenter__(self) -> Any: ...
+    async def __aexit__(self, *exc_info: object) -> None: ...
+    async def watch(self, *names: Any) -> Any: ...
+    async def execute(self, raise_on_error: bool = True) -> list[Any]: ...
+
+
+PipeT = TypeVar("PipeT", bound=_Watching)
+
+
+async def run_transaction(
+    open_pipeline: Callable[[], PipeT],
+    func: Callable[[PipeT], Awaitable[Any]],
+    watches: tuple[Any, ...],
+    value_from_callable: bool,
+    watch_delay: float | None,
+) -> Any:
+    """redis-py's ``transaction()`` loop, awaited: WATCH, ``await func(pipe)``, EXEC,
+    until no watched key changed meanwhile (WatchError starts over, after
+    ``watch_delay`` seconds). Any other error propagates, with the pipeline reset."""
+    while True:
+        pipe = open_pipeline()
+        async with pipe:
+            try:
+                if watches:
+                    await pipe.watch(*watches)
+                value = await func(pipe)
+                results = await pipe.execute()
+                return value if value_from_callable else results
+            except WatchError:
+                if watch_delay:
+                    await asyncio.sleep(watch_delay)
 
 
 class Pipeline(CoreCommands, PipelineState):

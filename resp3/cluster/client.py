@@ -36,7 +36,6 @@ from ..errors import (
     ConnectionError,
     ResponseError,
     TimeoutError,
-    WatchError,
 )
 from ..pool import ConnectionPool, PoolExhaustedError
 from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt
@@ -413,17 +412,11 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
     ) -> Any:
         """Run ``func(pipe)`` under WATCH/MULTI/EXEC (keys of one slot), retrying while
         a watched key changes or the slot moves."""
-        while True:
-            with self.pipeline(True) as pipe:
-                try:
-                    if watches:
-                        pipe.watch(*watches)
-                    value = func(pipe)
-                    results = pipe.execute()
-                    return value if value_from_callable else results
-                except WatchError:
-                    if watch_delay:
-                        time.sleep(watch_delay)
+        from ..pipeline import run_transaction
+
+        return run_transaction(
+            lambda: self.pipeline(True), func, watches, value_from_callable, watch_delay
+        )
 
     def pubsub(self, ignore_subscribe_messages: bool = False, **kwargs: Any) -> ClusterPubSub:
         from .pubsub import ClusterPubSub
