@@ -15,12 +15,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from .._pipeline_state import PipelineState
 from .._protocol import decode_pipeline, decode_reply, decode_transaction, transaction_bytes
 from .._reader import encode_command, pack_commands
 from ..cluster.attempt import REDIRECTS, Attempt
-from ..cluster.errors import ClusterCrossSlotError, ClusterError
-from ..cluster.pipeline import exec_redirect, merge_entries, plan_items, transaction_slot
+from ..cluster.errors import ClusterError
+from ..cluster.pipeline import ClusterPipelineState, exec_redirect, merge_entries, plan_items
 from ..commands import CoreCommands, keys
 from ..commands._base import Command
 from ..errors import AuthenticationError, ConnectionError, RedisError, TimeoutError, WatchError
@@ -36,15 +35,14 @@ __all__ = ["ClusterPipeline"]
 _ASKING = encode_command(b"ASKING")
 
 
-class ClusterPipeline(CoreCommands, PipelineState):
+class ClusterPipeline(CoreCommands, ClusterPipelineState):
     """Queue commands synchronously, then ``await pipe.execute()``."""
 
     def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
-        self.client = client
-        self._init_state(transaction)
+        self.client: RedisCluster = client
+        self._init_cluster_state(transaction)
         self._conn: AsyncConnection | None = None
         self._owner: NodeConnections | None = None
-        self._watch_slot: int | None = None
 
     async def __aenter__(self) -> ClusterPipeline:
         return self
@@ -58,11 +56,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
         self._check_watch()
         client = await self.client.initialize()
         cmd = keys.watch(*names)
-        slot = transaction_slot(client._router, [cmd])
-        if self._watch_slot is not None and slot != self._watch_slot:
-            raise ClusterCrossSlotError(
-                f"WATCH: slot {slot} differs from the watched {self._watch_slot}"
-            )
+        slot = self._watch_target(cmd)
         attempt = Attempt(slot or 0, 0, client.policy)
         while self._conn is None:
             node = attempt.node or client.topology.node_for(slot or 0)
@@ -88,11 +82,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
     async def _immediate(self, cmd: Command[Any]) -> Any:
         conn = self._conn
         assert conn is not None
-        slot = transaction_slot(self.client._router, [cmd])
-        if slot is not None and slot != self._watch_slot:
-            raise ClusterCrossSlotError(
-                f"{cmd.name}: slot {slot} differs from the watched slot {self._watch_slot}"
-            )
+        self._check_watched(cmd)
         try:
             reply = (await conn.execute_batch(pack_commands([cmd.args]), 1))[0]
         except ConnectionError:
@@ -122,7 +112,6 @@ class ClusterPipeline(CoreCommands, PipelineState):
                     conn.close()
             await owner.pool.release(conn)
         self._clear_flags()
-        self._watch_slot = None
 
     # -- execute ---------------------------------------------------------------------------
 
@@ -145,11 +134,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
         self, stack: list[Command[Any]], raise_on_error: bool
     ) -> list[Any]:
         client = self.client
-        slot = transaction_slot(client._router, stack)
-        if self._watch_slot is not None and slot not in (None, self._watch_slot):
-            raise ClusterCrossSlotError(
-                f"transaction: slot {slot} differs from the watched slot {self._watch_slot}"
-            )
+        slot = self._transaction_target(stack)
         data = transaction_bytes(stack)
         count = len(stack) + 2
         if self._conn is not None:
@@ -158,7 +143,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
                 raise WatchError(f"slot {slot} moved while watching; transaction not run")
             return decode_transaction(stack, replies, self._conn.protocol, raise_on_error)
         attempt = Attempt(slot or 0, 0, client.policy)
-        node = client.get_default_node() if slot is None else client.topology.node_for(slot)
+        node = self._node_for(slot)
         while True:
             if node is None:
                 raise ClusterError(f"slot {slot} is not served by any known node")
@@ -184,6 +169,4 @@ class ClusterPipeline(CoreCommands, PipelineState):
             await client._refresh_after(attempt.refresh)
             if delay:
                 await asyncio.sleep(delay)
-            node = attempt.node or (
-                client.get_default_node() if slot is None else client.topology.node_for(slot)
-            )
+            node = attempt.node or self._node_for(slot)

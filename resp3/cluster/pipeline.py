@@ -51,9 +51,11 @@ if TYPE_CHECKING:
 
     from ..connection import Connection
     from ..pool import ConnectionPool
+    from .base import ClusterBase
     from .client import RedisCluster
+    from .nodes import ClusterNode
 
-__all__ = ["ClusterPipeline", "plan_items", "transaction_slot"]
+__all__ = ["ClusterPipeline", "ClusterPipelineState", "plan_items", "transaction_slot"]
 
 _ASKING = encode_command(b"ASKING")
 
@@ -138,15 +140,65 @@ def exec_redirect(replies: list[Any]) -> ResponseError | None:
     return None
 
 
-class ClusterPipeline(CoreCommands, PipelineState):
+class ClusterPipelineState(PipelineState):
+    """The slot rules of a cluster pipeline, shared by the sync and asyncio shells.
+
+    Every key a pipeline WATCHes, runs while watching, or puts in its transaction
+    must be in one slot (``_watch_slot`` once watching): the node serving that slot
+    runs all of it. ClusterCrossSlotError otherwise, before anything is sent.
+    """
+
+    client: ClusterBase
+    _watch_slot: int | None
+
+    def _init_cluster_state(self, transaction: bool) -> None:
+        self._init_state(transaction)
+        self._watch_slot = None
+
+    def _clear_flags(self) -> None:
+        super()._clear_flags()
+        self._watch_slot = None
+
+    def _watch_target(self, cmd: Command[Any]) -> int | None:
+        """The slot of a WATCH; it must be the one already watched, if any."""
+        slot = transaction_slot(self.client._router, [cmd])
+        if self._watch_slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"WATCH: slot {slot} differs from the watched {self._watch_slot}"
+            )
+        return slot
+
+    def _check_watched(self, cmd: Command[Any]) -> None:
+        """A command run at once while watching must stay in the watched slot."""
+        slot = transaction_slot(self.client._router, [cmd])
+        if slot is not None and slot != self._watch_slot:
+            raise ClusterCrossSlotError(
+                f"{cmd.name}: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+
+    def _transaction_target(self, stack: list[Command[Any]]) -> int | None:
+        """The one slot of a transaction (None: no keys), the watched one if watching."""
+        slot = transaction_slot(self.client._router, stack)
+        if self._watch_slot is not None and slot not in (None, self._watch_slot):
+            raise ClusterCrossSlotError(
+                f"transaction: slot {slot} differs from the watched slot {self._watch_slot}"
+            )
+        return slot
+
+    def _node_for(self, slot: int | None) -> ClusterNode | None:
+        """Where a transaction of ``slot`` goes: a keyless one to the default node."""
+        client = self.client
+        return client.get_default_node() if slot is None else client.topology.node_for(slot)
+
+
+class ClusterPipeline(CoreCommands, ClusterPipelineState):
     """Buffered commands for a cluster. Use as a context manager, or ``reset()``."""
 
     def __init__(self, client: RedisCluster, transaction: bool = False) -> None:
-        self.client = client
-        self._init_state(transaction)
+        self.client: RedisCluster = client
+        self._init_cluster_state(transaction)
         self._conn: Connection | None = None
         self._pool: ConnectionPool | None = None
-        self._watch_slot: int | None = None
 
     def __enter__(self) -> ClusterPipeline:
         return self
@@ -160,11 +212,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
         """WATCH keys of one slot, on a connection of the node serving it."""
         self._check_watch()
         cmd = keys.watch(*names)
-        slot = transaction_slot(self.client._router, [cmd])
-        if self._watch_slot is not None and slot != self._watch_slot:
-            raise ClusterCrossSlotError(
-                f"WATCH: slot {slot} differs from the watched {self._watch_slot}"
-            )
+        slot = self._watch_target(cmd)
         client = self.client
         attempt = Attempt(slot or 0, 0, client.policy)
         while self._conn is None:
@@ -192,11 +240,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
     def _immediate(self, cmd: Command[Any]) -> Any:
         conn = self._conn
         assert conn is not None
-        slot = transaction_slot(self.client._router, [cmd])
-        if slot is not None and slot != self._watch_slot:
-            raise ClusterCrossSlotError(
-                f"{cmd.name}: slot {slot} differs from the watched slot {self._watch_slot}"
-            )
+        self._check_watched(cmd)
         try:
             conn.send(pack_commands([cmd.args]))
             reply = conn.read_reply()
@@ -228,7 +272,6 @@ class ClusterPipeline(CoreCommands, PipelineState):
                     conn.disconnect()
             pool.release(conn)
         self._clear_flags()
-        self._watch_slot = None
 
     # -- execute ---------------------------------------------------------------------------
 
@@ -249,11 +292,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
 
     def _execute_transaction(self, stack: list[Command[Any]], raise_on_error: bool) -> list[Any]:
         client = self.client
-        slot = transaction_slot(client._router, stack)
-        if self._watch_slot is not None and slot not in (None, self._watch_slot):
-            raise ClusterCrossSlotError(
-                f"transaction: slot {slot} differs from the watched slot {self._watch_slot}"
-            )
+        slot = self._transaction_target(stack)
         data = transaction_bytes(stack)
         count = len(stack) + 2
         if self._conn is not None:  # under WATCH: on the watching connection, never moved
@@ -262,7 +301,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
                 raise WatchError(f"slot {slot} moved while watching; transaction not run")
             return decode_transaction(stack, replies, protocol, raise_on_error)
         attempt = Attempt(slot or 0, 0, client.policy)
-        node = client.get_default_node() if slot is None else client.topology.node_for(slot)
+        node = self._node_for(slot)
         while True:
             if node is None:
                 raise ClusterError(f"slot {slot} is not served by any known node")
@@ -293,9 +332,7 @@ class ClusterPipeline(CoreCommands, PipelineState):
             client._refresh_after(attempt.refresh)
             if delay:
                 time.sleep(delay)
-            node = attempt.node or (
-                client.get_default_node() if slot is None else client.topology.node_for(slot)
-            )
+            node = attempt.node or self._node_for(slot)
 
     @staticmethod
     def _exchange(conn: Connection, data: bytes, count: int) -> list[Any]:
