@@ -216,6 +216,14 @@ class _Engine:
             return next(iter(self.sessions.values()))
         return self.sessions[session_id]
 
+    def logout(self, session_id: SessionID | None = None, text: str = "") -> None:
+        """Start an orderly Logout of a connected session (an initiator reconnects
+        after its ``reconnect_interval``). Nothing happens when it is not connected."""
+        session = self.session(session_id)
+        connection = self.owners.get(session.session_id)
+        if connection is not None:
+            connection._call(session.logout, text)
+
     def on_event(self, event: object) -> None:
         if isinstance(event, LoggedOn):
             self._event(event.session_id).set()

@@ -209,8 +209,8 @@ def test_framer_lets_a_too_long_body_length_swallow_the_next_message() -> None:
     """As QuickFIX frames: from BodyLength on, the first <SOH>10=...<SOH> ends the
     frame, so the following message is part of one garbled frame."""
     good = frame("FIX.4.2", "35=0|34=3|49=TW|52=<T>|56=ISLD", T0)
-    body = "35=0|34=2|49=TW|52=<T>|56=ISLD"
-    long = frame("FIX.4.2", f"9={len(body) + 20}|{body}", T0)
+    body = f"35=0|34=2|49=TW|52={stamp(T0)}|56=ISLD|"
+    long = frame("FIX.4.2", f"9={len(body) + 20}|{body[:-1]}", T0)
     framer = Framer()
     framer.feed(long + good + good)
     first = framer.next()

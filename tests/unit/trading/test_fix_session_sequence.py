@@ -3,7 +3,7 @@ SequenceReset (gap fill and reset), garbled messages. One rule per test."""
 
 from __future__ import annotations
 
-from test_fix_session_harness import T0, acceptor, frame
+from test_fix_session_harness import T0, acceptor, frame, stamp
 
 H = "49=TW|52=<T>|56=ISLD"
 E = "49=ISLD|52=*|56=TW"
@@ -150,8 +150,8 @@ def test_garbled_messages_are_ignored_and_not_counted() -> None:
 def test_a_too_long_body_length_takes_the_next_message_down_with_it() -> None:
     peer = acceptor()
     peer.logon()
-    body = f"35=0|34=2|{H}"
-    long = frame("FIX.4.2", f"9={len(body) + 30}|{body}", T0)
+    body = f"35=0|34=2|49=TW|52={stamp(T0)}|56=ISLD|"
+    long = frame("FIX.4.2", f"9={len(body) + 12}|{body[:-1]}", T0)
     peer.raw(long)
     peer.send(f"35=0|34=3|{H}")  # completes the long frame: both dropped
     peer.expect_nothing()
