@@ -18,7 +18,13 @@ from .errors import NoScriptError
 if TYPE_CHECKING:
     from .client import Redis
 
-__all__ = ["Script"]
+__all__ = ["Script", "script_sha"]
+
+
+def script_sha(script: str | bytes, encoding: str) -> str:
+    """The SHA1 that EVALSHA names ``script`` by, computed locally (no round trip)."""
+    raw = script.encode(encoding) if isinstance(script, str) else script
+    return hashlib.sha1(raw).hexdigest()
 
 
 class Script:
@@ -27,10 +33,7 @@ class Script:
     def __init__(self, registered_client: Redis, script: str | bytes) -> None:
         self.registered_client = registered_client
         self.script = script
-        encoded = (
-            script.encode(registered_client.config.encoding) if isinstance(script, str) else script
-        )
-        self.sha = hashlib.sha1(encoded).hexdigest()
+        self.sha = script_sha(script, registered_client.config.encoding)
 
     def __call__(
         self,

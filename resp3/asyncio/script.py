@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NoScriptError
+from ..script import script_sha
 
 if TYPE_CHECKING:
     from .client import Redis
@@ -18,10 +18,7 @@ class Script:
     def __init__(self, registered_client: Redis, script: str | bytes) -> None:
         self.registered_client = registered_client
         self.script = script
-        raw = (
-            script.encode(registered_client.config.encoding) if isinstance(script, str) else script
-        )
-        self.sha = hashlib.sha1(raw).hexdigest()
+        self.sha = script_sha(script, registered_client.config.encoding)
 
     def __call__(
         self, keys: Sequence[Any] = (), args: Sequence[Any] = (), client: Any = None
