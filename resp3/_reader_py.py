@@ -321,8 +321,10 @@ class Reader:
                             f"missing CRLF after {n}-byte payload of type {_type_name(type_byte)}",
                             nxt + n,
                         )
-                    with memoryview(buf) as view:  # one copy, where bytes(buf[a:b]) makes two
-                        raw = view[nxt : nxt + n].tobytes()
+                    # One copy, where bytes(buf[a:b]) makes two; both views released at
+                    # once, or the buffer could not grow.
+                    with memoryview(buf) as view, view[nxt : nxt + n] as payload:
+                        raw = payload.tobytes()
                     nxt += n + 2
                     if type_byte == 36:
                         value = self._decode(raw, pos)
