@@ -279,11 +279,7 @@ class RedisCluster(ClusterBase, ScanIterators):
                     error, written = exc, True
             if attempt is None:
                 attempt = Attempt(slot, cmd.flags, self.policy)
-            if node is None:
-                delay = attempt.failed(error)
-                attempt.node, attempt.refresh = None, NOW
-            else:
-                delay = attempt.handle(error, written, node, topology)
+            delay = attempt.retry(error, written, node, topology)
             await self._refresh_after(attempt.refresh)
             if delay:
                 await asyncio.sleep(delay)

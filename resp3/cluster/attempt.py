@@ -141,6 +141,17 @@ class Attempt:
         self.refresh = 0
         self.deadline = time.monotonic() + policy.timeout
 
+    def retry(
+        self, error: BaseException, written: bool, node: ClusterNode | None, topology: Topology
+    ) -> float:
+        """``handle`` for a failure on ``node``; with no node (its slot is served by no
+        known node, so nothing was sent) only a refreshed slot map can help."""
+        if node is None:
+            delay = self.failed(error)
+            self.node, self.refresh = None, NOW
+            return delay
+        return self.handle(error, written, node, topology)
+
     def handle(
         self, error: BaseException, written: bool, node: ClusterNode, topology: Topology
     ) -> float:

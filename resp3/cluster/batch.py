@@ -29,7 +29,7 @@ from typing import Any
 from .._reader import pack_commands
 from ..commands._base import READONLY, Command
 from ..errors import ResponseError
-from .attempt import NOW, REDIRECTS, Attempt, ClusterPolicy
+from .attempt import REDIRECTS, Attempt, ClusterPolicy
 from .errors import SlotNotCoveredError
 from .nodes import ClusterNode, Topology
 
@@ -154,11 +154,7 @@ class Batch:
         if attempt is None:
             attempt = item.attempt = Attempt(item.slot or 0, item.cmd.flags, self.policy)
         try:
-            if node is None:  # nothing was sent: only a refresh can help
-                delay = attempt.failed(error)
-                attempt.node, attempt.refresh = None, NOW
-            else:
-                delay = attempt.handle(error, written, node, self.topology)
+            delay = attempt.retry(error, written, node, self.topology)
         except ResponseError as final:
             item.reply = final
             return

@@ -314,11 +314,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
                         error = reply
             if attempt is None:
                 attempt = Attempt(slot, cmd.flags, self.policy)
-            if node is None:
-                delay = attempt.failed(error)
-                attempt.node, attempt.refresh = None, NOW
-            else:
-                delay = attempt.handle(error, written, node, topology)
+            delay = attempt.retry(error, written, node, topology)
             self._refresh_after(attempt.refresh)
             if delay:
                 time.sleep(delay)
