@@ -16,7 +16,6 @@ makes the next command re-read it at once from any reachable node.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +23,6 @@ from .._reader import encode_command
 from ..cluster.attempt import BACKGROUND, NOW, REDIRECTS, Attempt
 from ..cluster.base import ClusterBase
 from ..cluster.batch import Batch, Group, Item
-from ..cluster.client import MIN_REFRESH_INTERVAL
 from ..cluster.errors import ClusterError, SlotNotCoveredError
 from ..cluster.keyspecs import command_name
 from ..cluster.nodes import ClusterNode
@@ -154,22 +152,19 @@ class RedisCluster(ClusterBase, ScanIterators):
         if self._refresh_lock is None:
             self._refresh_lock = asyncio.Lock()
         async with self._refresh_lock:
-            now = time.monotonic()
-            if not force and now - self.topology.refreshed_at < MIN_REFRESH_INTERVAL:
+            if not self._refresh_due(force):
                 return
-            self.topology.refreshed_at = now
-            errors = []
+            errors: list[str] = []
             for node in self.topology.refresh_candidates():
                 try:
                     shards = await self._read_topology(node)
                 except AuthenticationError:
                     raise
                 except (ConnectionError, TimeoutError, ResponseError) as exc:
-                    self.topology.mark_failed(node)
-                    errors.append(f"{node.name}: {exc}")
+                    self._unusable_map(node, exc, errors)
                     continue
                 if not shards:
-                    errors.append(f"{node.name}: no slot is assigned")
+                    self._unusable_map(node, None, errors)
                     continue
                 for gone in self.topology.apply(shards):
                     conns = self._nodes.pop(gone.name, None)
@@ -179,7 +174,7 @@ class RedisCluster(ClusterBase, ScanIterators):
                         task.add_done_callback(self._retiring.discard)
                 self._initialized = True
                 return
-        raise ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))
+        raise self._no_map(errors)
 
     async def _read_topology(self, node: ClusterNode) -> list[ShardInfo]:
         """CLUSTER SHARDS (SLOTS before 7.0) from one node; a node that accepts but never

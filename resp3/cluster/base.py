@@ -9,6 +9,7 @@ connections and tasks).
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -23,7 +24,9 @@ from .nodes import ClusterNode, Topology
 from .routing import ALL_NODES, DEFAULT_NODE, PRIMARIES, RANDOM, REPLICAS, Router, aggregator
 from .slots import key_slot
 
-__all__ = ["ClusterBase", "cluster_config", "startup_list"]
+__all__ = ["MIN_REFRESH_INTERVAL", "ClusterBase", "cluster_config", "startup_list"]
+
+MIN_REFRESH_INTERVAL = 0.1  # seconds between two slot-map reads that are not forced
 
 Self = TypeVar("Self", bound="ClusterBase")
 
@@ -80,6 +83,33 @@ class ClusterBase:
         self._target: Any = None
 
     # -- nodes -----------------------------------------------------------------------------
+
+    # -- reading the slot map: the decisions around the I/O of each client --------------
+
+    def _refresh_due(self, force: bool) -> bool:
+        """Whether to read the slot map now: always if ``force``, else only when the
+        last read started ``MIN_REFRESH_INTERVAL`` s ago or more. True stamps the start,
+        so callers arriving meanwhile skip their own read."""
+        now = time.monotonic()
+        if not force and now - self.topology.refreshed_at < MIN_REFRESH_INTERVAL:
+            return False
+        self.topology.refreshed_at = now
+        return True
+
+    def _unusable_map(
+        self, node: ClusterNode, failure: BaseException | None, errors: list[str]
+    ) -> None:
+        """Record why ``node`` gave no slot map: ``failure``, or (None) no slot assigned.
+        A node that failed is marked so; the next candidate is asked."""
+        if failure is None:
+            errors.append(f"{node.name}: no slot is assigned")
+            return
+        self.topology.mark_failed(node)
+        errors.append(f"{node.name}: {failure}")
+
+    @staticmethod
+    def _no_map(errors: list[str]) -> ClusterError:
+        return ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))
 
     def get_nodes(self) -> list[ClusterNode]:
         return list(self.topology.nodes.values())

@@ -39,7 +39,7 @@ from ..errors import (
 )
 from ..pool import ConnectionPool, PoolExhaustedError
 from .attempt import BACKGROUND, NOW, REDIRECTS, Attempt
-from .base import ClusterBase
+from .base import MIN_REFRESH_INTERVAL, ClusterBase
 from .batch import Batch, Group, Item
 from .errors import ClusterError, SlotNotCoveredError
 from .keyspecs import command_name
@@ -62,7 +62,6 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_REFRESH_INTERVAL", "RedisCluster"]
 
-MIN_REFRESH_INTERVAL = 0.1
 _ASKING = encode_command(b"ASKING")
 _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
@@ -159,26 +158,23 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
         """Re-read the slot map from the first node that answers (rate limited unless
         ``force``). ClusterError if no known or startup node answers."""
         with self._refresh_lock:
-            now = time.monotonic()
-            if not force and now - self.topology.refreshed_at < MIN_REFRESH_INTERVAL:
+            if not self._refresh_due(force):
                 return
-            self.topology.refreshed_at = now
-            errors = []
+            errors: list[str] = []
             for node in self.topology.refresh_candidates():
                 try:
                     shards = self._read_topology(node)
                 except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                     raise
                 except (ConnectionError, TimeoutError, ResponseError) as exc:
-                    self.topology.mark_failed(node)
-                    errors.append(f"{node.name}: {exc}")
+                    self._unusable_map(node, exc, errors)
                     continue
                 if not shards:
-                    errors.append(f"{node.name}: no slot is assigned")
+                    self._unusable_map(node, None, errors)
                     continue
                 self._drop_pools(self.topology.apply(shards))
                 return
-        raise ClusterError("no cluster node answered CLUSTER SHARDS/SLOTS: " + "; ".join(errors))
+        raise self._no_map(errors)
 
     def _read_topology(self, node: ClusterNode) -> list[ShardInfo]:
         pool = self.get_connection_pool(node)
