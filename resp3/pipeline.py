@@ -31,7 +31,19 @@ if TYPE_CHECKING:
     from .connection import Connection
     from .script import Script
 
-__all__ = ["Pipeline", "run_transaction"]
+__all__ = ["Pipeline", "run_transaction", "unwatch"]
+
+
+def unwatch(conn: Connection) -> None:
+    """UNWATCH a watching connection before it goes back to its pool, so no WATCH
+    leaks into the next user's transaction; one that fails it is closed instead."""
+    if not conn.is_connected:
+        return
+    try:
+        conn.send(pack_commands([(b"UNWATCH",)]))
+        conn.read_reply()
+    except RedisError:
+        conn.disconnect()
 
 
 class _Watching(Protocol):
@@ -119,12 +131,8 @@ class Pipeline(CoreCommands, PipelineState):
         self.scripts = set()
         conn, self._conn = self._conn, None
         if conn is not None:
-            if self.watching and conn.is_connected:
-                try:
-                    conn.send(pack_commands([(b"UNWATCH",)]))
-                    conn.read_reply()
-                except RedisError:
-                    conn.disconnect()
+            if self.watching:
+                unwatch(conn)
             self.client.connection_pool.release(conn)
         self._clear_flags()
 

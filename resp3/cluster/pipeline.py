@@ -35,11 +35,11 @@ from ..errors import (
     AuthenticationError,
     ConnectionError,
     ExecAbortError,
-    RedisError,
     ResponseError,
     TimeoutError,
     WatchError,
 )
+from ..pipeline import unwatch
 from ..pool import PoolExhaustedError
 from .attempt import REDIRECTS, Attempt
 from .batch import Item
@@ -264,12 +264,8 @@ class ClusterPipeline(CoreCommands, ClusterPipelineState):
         conn, self._conn = self._conn, None
         pool, self._pool = self._pool, None
         if conn is not None and pool is not None:
-            if self.watching and conn.is_connected:
-                try:
-                    conn.send(pack_commands([(b"UNWATCH",)]))
-                    conn.read_reply()
-                except RedisError:
-                    conn.disconnect()
+            if self.watching:
+                unwatch(conn)
             pool.release(conn)
         self._clear_flags()
 
