@@ -255,11 +255,14 @@ class SessionBase:
     ) -> bool:
         """Fill the header, run to_admin/to_app, store (fresh messages) and queue the
         bytes. Admin messages are dropped while disconnected; application messages are
-        stored and numbered anyway, for a later resend. Returns False on DoNotSend."""
+        stored and numbered anyway, for a later resend, unless the next Logon resets
+        the sequence (then False, as for DoNotSend)."""
         msg_type = message.get(35, b"")
         admin = msg_type in ADMIN_TYPES
         if admin and not self.connected:
             return True
+        if not admin and not self.is_logged_on and self._should_send_reset():
+            return False  # the next Logon resets the sequence: it would never be resent
         store = self.store
         message.set(8, self.begin_string)
         message.set(49, self._sender)

@@ -67,6 +67,7 @@ class Connection(asyncio.Protocol):
         self._framer = Framer(engine.settings.max_message_size)
         self._pending: list[bytes] = []
         self._flush_scheduled = False
+        self._done = False  # closing: later bytes must not reach a (re-bound) session
 
     # -- asyncio.Protocol ----------------------------------------------------------------
 
@@ -82,6 +83,8 @@ class Connection(asyncio.Protocol):
             self._bind(self.session)
 
     def data_received(self, data: bytes) -> None:
+        if self._done:
+            return
         session = self.session
         if session is not None:
             self._call(session.receive, data)
@@ -158,11 +161,13 @@ class Connection(asyncio.Protocol):
     def close(self, reason: str) -> None:
         """Write what is pending, then close."""
         logger.debug("closing connection from %s: %s", self.peer, reason)
+        self._done = True
         self._flush()
         if self.transport is not None:
             self.transport.close()
 
     def _abort(self) -> None:
+        self._done = True
         self._pending = []
         if self.transport is not None:
             self.transport.abort()

@@ -140,3 +140,30 @@ def test_pair_heals_a_gap_by_itself() -> None:
     assert received == ["A", "B", "C"]
     assert [e.message.get_str(11) for e in events if isinstance(e, Received)] == ["B", "C"]
     assert acceptor_side.next_target_seq == initiator.next_sender_seq
+
+
+def test_orders_sent_while_disconnected_are_resent_after_logon() -> None:
+    received: list[str] = []
+
+    class Collect(Application):
+        def from_app(self, message: Message, session_id: SessionID) -> None:
+            received.append(message.get_str(11))
+
+    initiator, acceptor_side, _ = pair()
+    acceptor_side.application = Collect()
+    acceptor_side.connect()
+    pump(initiator, acceptor_side, initiator.connect())
+    pump(initiator, acceptor_side, initiator.logout())
+    fields = [(11, "away"), (54, "1"), (60, "20240101-00:00:00"), (40, "1"), (55, "X"), (38, "1")]
+    out = initiator.send(Message.build("FIX.4.4", "D", fields))
+    assert out.accepted and not out.data  # stored and numbered, not written
+    acceptor_side.connect()
+    pump(initiator, acceptor_side, initiator.connect())  # Logon too high: resend request
+    assert received == ["away"]
+
+
+def test_sending_while_logged_out_is_refused_when_the_next_logon_resets() -> None:
+    initiator, _, _ = pair(reset_on_logon=True)
+    fields = [(11, "lost"), (54, "1"), (60, "20240101-00:00:00"), (40, "1"), (55, "X"), (38, "1")]
+    out = initiator.send(Message.build("FIX.4.4", "D", fields))
+    assert not out.accepted and initiator.next_sender_seq == 1
