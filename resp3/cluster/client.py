@@ -67,6 +67,10 @@ _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
 
 
+class _ClientClosed(Exception):
+    """Raised to the background refresh when it would open a pool after ``close``."""
+
+
 class RedisCluster(ClusterBase, CoreCommands, Executor):
     """A Redis Cluster client. Thread-safe; one connection pool per node.
 
@@ -101,7 +105,8 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
             max_connections,
             connection_options,
         )
-        self._pools: dict[str, ConnectionPool] = {}
+        self._pools: dict[str, NodePool] = {}
+        self._closed = False  # set by close(), cleared by the next pool a command opens
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._background: threading.Thread | None = None
@@ -125,21 +130,38 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
         self.close()
 
     def close(self) -> None:
-        """Close every node's connections (shared with ``with_target`` views)."""
+        """Close every node's connections (shared with ``with_target`` views).
+
+        A command sent afterwards opens new pools, as in redis-py. A slot-map refresh
+        still running on its background thread (after a MOVED) does not: a pool opened
+        there after ``close`` would belong to nobody and its sockets would only be
+        closed by the garbage collector. A connection that another thread still holds
+        is closed when it is released.
+        """
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
+            self._closed = True
         for pool in pools:
+            pool.retired = True
             pool.disconnect()
 
     # -- nodes -----------------------------------------------------------------------------
 
     def get_connection_pool(self, node: ClusterNode) -> ConnectionPool:
         """The pool of one node, created on first use."""
+        return self._node_pool(node, reopen=True)
+
+    def _node_pool(self, node: ClusterNode, reopen: bool) -> NodePool:
+        """The pool of ``node``; ``reopen=False`` (background work) refuses to create
+        one once the client is closed (``_ClientClosed``)."""
         pool = self._pools.get(node.name)
         if pool is None:
             with self._lock:
                 pool = self._pools.get(node.name)
                 if pool is None:
+                    if self._closed and not reopen:
+                        raise _ClientClosed(f"client closed: no new pool for {node.name}")
+                    self._closed = False
                     pool = NodePool(
                         ReadOnlyConnection if self.topology.read_from_replicas else Connection,
                         max_connections=self.max_connections,
@@ -157,13 +179,16 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
     def refresh_topology(self, *, force: bool = True) -> None:
         """Re-read the slot map from the first node that answers (rate limited unless
         ``force``). ClusterError if no known or startup node answers."""
+        self._refresh(force, reopen=True)
+
+    def _refresh(self, force: bool, reopen: bool) -> None:
         with self._refresh_lock:
             if not self._refresh_due(force):
                 return
             errors: list[str] = []
             for node in self.topology.refresh_candidates():
                 try:
-                    shards = self._read_topology(node)
+                    shards = self._read_topology(node, reopen)
                 except (AuthenticationError, PoolExhaustedError):  # not the node's fault
                     raise
                 except (ConnectionError, TimeoutError, ResponseError) as exc:
@@ -176,8 +201,8 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
                 return
         raise self._no_map(errors)
 
-    def _read_topology(self, node: ClusterNode) -> list[ShardInfo]:
-        pool = self.get_connection_pool(node)
+    def _read_topology(self, node: ClusterNode, reopen: bool) -> list[ShardInfo]:
+        pool = self._node_pool(node, reopen)
         conn = pool.get_connection()
         try:
             self.protocol = conn.protocol
@@ -201,7 +226,7 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
         for node in nodes:
             with self._lock:
                 pool = self._pools.pop(node.name, None)
-            if isinstance(pool, NodePool):
+            if pool is not None:
                 pool.retired = True  # commands still running there finish normally
                 pool.disconnect(inuse_connections=False)
 
@@ -216,9 +241,10 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
 
     def _refresh_quietly(self) -> None:
         """The background refresh after MOVED: nobody waits for it, so it raises nothing
-        (a failure leaves the patched map; the next error refreshes again)."""
+        (a failure leaves the patched map; the next error refreshes again). It stops
+        when the client is closed meanwhile (``_ClientClosed``)."""
         try:
-            self.refresh_topology(force=False)
+            self._refresh(False, reopen=False)
         except Exception:  # best effort by design
             pass
 
