@@ -124,11 +124,16 @@ class RedisCluster(ClusterBase, ScanIterators):
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close every node's connections. A background refresh is cancelled and awaited
+        first (it could otherwise open a connection after this), and so are the
+        connections of nodes that left the slot map, which close as they are cancelled."""
         task, self._background = self._background, None
-        if task is not None:
-            task.cancel()
-        for retiring in list(self._retiring):
-            retiring.cancel()
+        tasks = [task] if task is not None else []
+        tasks += self._retiring
+        for pending in tasks:
+            pending.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         nodes, self._nodes = list(self._nodes.values()), {}
         for conns in nodes:
             await conns.aclose()

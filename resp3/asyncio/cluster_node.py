@@ -69,12 +69,19 @@ class NodeConnections:
 
     async def retire(self, patience: float = 10.0) -> None:
         """Close once the commands in flight on the shared connection have their replies
-        (the node left the slot map; closing at once would fail them for nothing)."""
+        (the node left the slot map; closing at once would fail them for nothing).
+        Cancelled (the client is closing), it closes at once: nothing else holds these
+        connections any more, so skipping that would leave their sockets to the
+        garbage collector."""
         deadline = asyncio.get_running_loop().time() + patience
         mux = self.mux
-        while mux is not None and mux.in_flight and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.05)
-        await self.aclose()
+        try:
+            while (
+                mux is not None and mux.in_flight and asyncio.get_running_loop().time() < deadline
+            ):
+                await asyncio.sleep(0.05)
+        finally:
+            await self.aclose()
 
     async def aclose(self) -> None:
         mux, self.mux = self.mux, None

@@ -6,15 +6,21 @@ the garbage collector, with a ``ResourceWarning`` (an error under this suite's
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import time
 import warnings
 
+import pytest
+from _async_helpers import run
 from _cluster_helpers import tag_for_slot
 from conftest import startup
 
 import resp3
+import resp3.asyncio
+from resp3._reader import encode_command
 from resp3.cluster.base import MIN_REFRESH_INTERVAL
+from resp3.commands._base import Command
 from resp3.testing_cluster import RedisClusterServer
 
 SLOT = 4242
@@ -53,3 +59,32 @@ def test_client_reopens_after_close(cluster: RedisClusterServer) -> None:
         assert rc.get("{reopen}k") == b"v"
         assert rc._pools, "no pool was reopened"
         rc.delete("{reopen}k")
+
+
+def test_asyncio_close_closes_retiring_node(cluster: RedisClusterServer) -> None:
+    """A node that left the slot map keeps its connection until its replies are in
+    (``retire``); closing the client meanwhile must still close that connection."""
+    key = tag_for_slot(SLOT) + "blocked"
+
+    async def main() -> None:
+        rc = await resp3.asyncio.RedisCluster(
+            startup_nodes=startup(cluster), socket_timeout=5.0
+        ).initialize()
+        try:
+            real = rc.get_node_from_key(key)
+            assert real is not None
+            # The same server under a name no slot map lists: the refresh retires it.
+            alias = rc.topology.node("localhost", real.port)
+            mux = await rc.node_connections(alias).connect()
+            blocked = mux.execute(encode_command(b"BLPOP", key, b"5"), Command((b"BLPOP",)))
+            await rc.refresh_topology()
+            assert rc._retiring, "the refresh retired no node"
+            await asyncio.sleep(0.1)  # retire() is now waiting for the BLPOP reply
+            assert mux.in_flight == 1
+        finally:
+            await rc.aclose()
+        assert not mux.is_connected, "aclose() left a retiring node's connection open"
+        with pytest.raises(ConnectionError):
+            await blocked
+
+    run(main())
