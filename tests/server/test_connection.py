@@ -43,7 +43,9 @@ def test_resp3_is_negotiated_by_default(server: RedisServer) -> None:
             assert conn.protocol == 3
             assert conn.server_info[b"proto"] == 3
             assert conn.server_info[b"id"] > 0
-            version = client.info("server")["redis_version"]
+            info = client.info("server")
+            # Valkey reports its own version in HELLO and a Redis-compatible one in INFO.
+            version = info.get("valkey_version", info["redis_version"])
             assert conn.server_info[b"version"].decode() == str(version)
         finally:
             client.connection_pool.release(conn)
