@@ -15,13 +15,14 @@ import builtins
 import os
 import select
 import socket
+import ssl
 from collections.abc import Callable
 from typing import Any
 
 from ._protocol import Handshake
 from ._reader import Reader
 from .config import ConnectionConfig
-from .errors import ConnectionError, ProtocolError, TimeoutError
+from .errors import ConnectionError, TimeoutError
 from .types import INCOMPLETE, Push
 
 __all__ = ["Connection"]
@@ -193,10 +194,7 @@ class Connection:
                         self.push_handler(reply)
                 else:
                     return reply
-        except ProtocolError:
-            self.disconnect()
-            raise
-        except BaseException:
+        except BaseException:  # incl. ProtocolError: the stream position is lost
             self.disconnect()
             raise
 
@@ -224,7 +222,7 @@ class Connection:
 
     @staticmethod
     def _wait_readable(sock: socket.socket, timeout: float) -> bool:
-        if isinstance(sock, __import__("ssl").SSLSocket) and sock.pending():
+        if isinstance(sock, ssl.SSLSocket) and sock.pending():
             return True
         readable, _, _ = select.select([sock], [], [], timeout)
         return bool(readable)
