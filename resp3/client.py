@@ -16,7 +16,7 @@ from ._reader import encode_command
 from .commands import CoreCommands
 from .commands._base import READONLY, RETRY_SAFE, Command, Executor
 from .commands.iterators import hscan_iter, scan_iter, sscan_iter, zscan_iter
-from .config import ConnectionConfig, parse_url
+from .config import ConnectionConfig, FromURL
 from .connection import Connection
 from .errors import AuthenticationError, ConnectionError, ResponseError, TimeoutError
 from .pool import BlockingConnectionPool, ConnectionPool, PoolExhaustedError
@@ -32,7 +32,7 @@ __all__ = ["Redis"]
 T = TypeVar("T")
 
 
-class Redis(CoreCommands, Executor):
+class Redis(FromURL, CoreCommands, Executor):
     """A Redis client backed by a connection pool. Thread-safe.
 
     Same constructor and methods as ``redis.Redis`` (``protocol=3`` by default).
@@ -88,13 +88,6 @@ class Redis(CoreCommands, Executor):
             self._single_lock: threading.RLock | None = threading.RLock()
         else:
             self._single_lock = None
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> Redis:
-        """``redis://[[user]:pass@]host[:port][/db][?protocol=2&...]``, ``rediss://``, ``unix://``."""
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)
 
     @classmethod
     def from_pool(cls, connection_pool: ConnectionPool) -> Redis:

@@ -10,12 +10,12 @@ import codecs
 import dataclasses
 import ssl as _ssl
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
 from .retry import Retry
 
-__all__ = ["ConnectionConfig", "parse_url"]
+__all__ = ["ConnectionConfig", "FromURL", "parse_url"]
 
 _TRUE = {"1", "true", "yes", "on", "y"}
 _FALSE = {"0", "false", "no", "off", "n", ""}
@@ -177,3 +177,18 @@ def parse_url(url: str) -> dict[str, Any]:
         convert = _URL_OPTIONS[name]
         kwargs[name] = convert(name, values[-1]) if convert is _flag else convert(values[-1])
     return kwargs
+
+
+_Built = TypeVar("_Built")
+
+
+class FromURL:
+    """``from_url`` for every class built from connection keywords (clients, pools)."""
+
+    @classmethod
+    def from_url(cls: type[_Built], url: str, **kwargs: Any) -> _Built:
+        """``redis://[[user]:pass@]host[:port][/db][?protocol=2&...]``, ``rediss://``,
+        ``unix://``; keyword arguments win over what the URL says."""
+        options = parse_url(url)
+        options.update(kwargs)
+        return cls(**options)

@@ -24,7 +24,7 @@ import threading
 import time
 from typing import Any
 
-from .config import ConnectionConfig, parse_url
+from .config import ConnectionConfig, FromURL
 from .connection import Connection
 from .errors import ConnectionError
 
@@ -49,7 +49,7 @@ class PoolExhaustedError(ConnectionError):
     """Every connection allowed by ``max_connections`` is in use (nothing was sent)."""
 
 
-class ConnectionPool:
+class ConnectionPool(FromURL):
     """Creates connections on demand, up to ``max_connections`` (None: unbounded)."""
 
     def __init__(
@@ -68,12 +68,6 @@ class ConnectionPool:
         self._lock = threading.Lock()
         self._fork_lock = threading.Lock()
         self._reset()
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> ConnectionPool:
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.config.address} created={self._created}>"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._reader import encode_command
 from ..commands._base import BLOCKING, READONLY, RETRY_SAFE, Command
-from ..config import ConnectionConfig, parse_url
+from ..config import ConnectionConfig, FromURL
 from ..errors import AuthenticationError, ConnectionError, TimeoutError
 from ..retry import Retry
 from ._iterators import ScanIterators
@@ -56,7 +56,7 @@ else:  # pragma: no cover - Python 3.10
                 handle.cancel()
 
 
-class Redis(ScanIterators):
+class Redis(FromURL, ScanIterators):
     """An asyncio Redis client. Share one instance between all tasks of a loop."""
 
     def __init__(
@@ -90,12 +90,6 @@ class Redis(ScanIterators):
         self.pool = AsyncConnectionPool(self.config, max_connections=max_connections)
         self._mux: AsyncConnection | None = None
         self._mux_lock: asyncio.Lock | None = None
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> Redis:
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)
 
     def __repr__(self) -> str:
         return f"<resp3.asyncio.Redis {self.config.address} db={self.config.db}>"

@@ -37,7 +37,7 @@ from ..cluster.routing import (
 )
 from ..cluster.slots import ShardInfo, parse_shards, parse_slots
 from ..commands._base import BLOCKING, READONLY, Command
-from ..config import parse_url
+from ..config import FromURL
 from ..errors import (
     AuthenticationError,
     ConnectionError,
@@ -60,7 +60,7 @@ _SHARDS = encode_command(b"CLUSTER", b"SHARDS")
 _SLOTS = encode_command(b"CLUSTER", b"SLOTS")
 
 
-class RedisCluster(ClusterBase, ScanIterators):
+class RedisCluster(FromURL, ClusterBase, ScanIterators):
     """An asyncio Redis Cluster client; share one instance between all tasks of a loop.
 
     Same arguments as ``resp3.RedisCluster`` (see there).
@@ -95,12 +95,6 @@ class RedisCluster(ClusterBase, ScanIterators):
         self._use_slots = False
         self._initialized = False
         self._init_lock: asyncio.Lock | None = None
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisCluster:
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)
 
     def __repr__(self) -> str:
         return f"<resp3.asyncio.RedisCluster {len(self.topology.nodes)} nodes>"

@@ -29,7 +29,7 @@ from ..client import Redis
 from ..commands import CoreCommands
 from ..commands._base import READONLY, Command, Executor
 from ..commands.iterators import hscan_iter, sscan_iter, zscan_iter
-from ..config import parse_url
+from ..config import FromURL
 from ..connection import Connection
 from ..errors import (
     AuthenticationError,
@@ -71,7 +71,7 @@ class _ClientClosed(Exception):
     """Raised to the background refresh when it would open a pool after ``close``."""
 
 
-class RedisCluster(ClusterBase, CoreCommands, Executor):
+class RedisCluster(FromURL, ClusterBase, CoreCommands, Executor):
     """A Redis Cluster client. Thread-safe; one connection pool per node.
 
     ``RedisCluster(host, port)`` or ``RedisCluster(startup_nodes=[ClusterNode(h, p)])``.
@@ -112,13 +112,6 @@ class RedisCluster(ClusterBase, CoreCommands, Executor):
         self._background: threading.Thread | None = None
         self._use_slots = False
         self.refresh_topology()
-
-    @classmethod
-    def from_url(cls, url: str, **kwargs: Any) -> RedisCluster:
-        """``redis://[[user]:pass@]host[:port][?protocol=2&...]``; the node is a seed."""
-        options = parse_url(url)
-        options.update(kwargs)
-        return cls(**options)
 
     def __repr__(self) -> str:
         return f"<resp3.RedisCluster {len(self.topology.nodes)} nodes>"

@@ -18,6 +18,8 @@ from resp3.pipeline import Pipeline
 
 
 def sync_client(r: resp3.Redis) -> None:
+    assert_type(resp3.Redis.from_url("redis://localhost/0"), resp3.Redis)
+    assert_type(resp3.ConnectionPool.from_url("redis://localhost/0"), resp3.ConnectionPool)
     assert_type(r.get("k"), bytes | str | None)
     assert_type(r.incr("k"), int)
     assert_type(r.hgetall("k"), dict[bytes | str, bytes | str])
@@ -28,6 +30,7 @@ def sync_client(r: resp3.Redis) -> None:
 
 
 def async_client(r: resp3.asyncio.Redis) -> None:
+    assert_type(resp3.asyncio.Redis.from_url("redis://localhost/0"), resp3.asyncio.Redis)
     assert_type(r.get("k"), Awaitable[bytes | str | None])
     assert_type(r.incr("k"), Awaitable[int])
     assert_type(r.pipeline().set("k", 1).get("k"), AsyncPipeline)
