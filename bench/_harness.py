@@ -17,6 +17,7 @@ library.
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import importlib.metadata
 import os
@@ -51,6 +52,18 @@ PIPE_KEYS = [b"pipe:%04d" % i for i in range(1000)]
 Unit = Callable[[], object]
 
 # -- placement --------------------------------------------------------------------------
+
+
+def parse_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """The options both client benchmarks take: --quick, --repeats, --seconds."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help="short samples, 3 repeats")
+    parser.add_argument("--repeats", type=int, help="timed samples per cell (default 5)")
+    parser.add_argument("--seconds", type=float, help="length of one sample (default 0.3)")
+    args = parser.parse_args(argv)
+    args.repeats = args.repeats or (3 if args.quick else 5)
+    args.seconds = args.seconds or (0.1 if args.quick else 0.3)
+    return args
 
 
 def pin_client() -> str:

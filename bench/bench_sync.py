@@ -401,13 +401,7 @@ def report(results: Results, ceilings: dict[str, h.RedisBenchmark], env: str) ->
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="short samples, 3 repeats")
-    parser.add_argument("--repeats", type=int, help="timed samples per cell (default 5)")
-    parser.add_argument("--seconds", type=float, help="length of one sample (default 0.3)")
-    args = parser.parse_args(argv)
-    args.repeats = args.repeats or (3 if args.quick else 5)
-    args.seconds = args.seconds or (0.1 if args.quick else 0.3)
+    args = h.parse_args(__doc__, argv)
     placement = h.pin_client()
     server, server_placement = h.start_server()
     started = time.monotonic()
